@@ -1,0 +1,33 @@
+/**
+ * WebSocket close codes used by Weft. 4400–4499 are permanent: the client must not reconnect.
+ * Everything else (1011, 1013, 1006, ...) is transient: reconnect with backoff.
+ */
+export const CloseCode = {
+  /** Normal closure (client or server going away on purpose). */
+  normal: 1000,
+  /** Server shutting down; reconnect later. */
+  goingAway: 1001,
+  /** Payload larger than the server's maxPayload. */
+  messageTooBig: 1009,
+  /** Unexpected server-side failure (e.g. storage); transient. */
+  internalError: 1011,
+  /** Try again later (e.g. storage temporarily unavailable); transient. */
+  tryAgainLater: 1013,
+  /** Malformed frame or message, or an invalid document name. */
+  badRequest: 4400,
+  /** Missing or expired credentials. */
+  unauthenticated: 4401,
+  /** Valid credentials without access to this document. */
+  forbidden: 4403,
+  /** Unknown document, or a document quarantined because its storage is corrupt. */
+  documentUnavailable: 4404,
+  /** Document or message exceeds a configured size limit. */
+  tooLarge: 4413,
+} as const;
+
+export type CloseCodeName = keyof typeof CloseCode;
+
+/** Permanent close codes mean "do not reconnect": retrying cannot succeed without a change. */
+export function isPermanentCloseCode(code: number): boolean {
+  return code >= 4400 && code <= 4499;
+}

@@ -1,0 +1,171 @@
+import {
+  CloseCode,
+  decodeFrame,
+  Extension,
+  type ExtensionName,
+  encodeDurableAck,
+  encodeError,
+  encodeSyncStep1,
+  encodeSyncStep2,
+  isWeftError,
+  type Message,
+} from '@weft/protocol';
+import type { WebSocket } from 'ws';
+import * as Y from 'yjs';
+import type { Logger } from './logger.ts';
+import type { Room, RoomPeer } from './room.ts';
+
+/** One client socket bound to one document. */
+export interface Connection extends RoomPeer {
+  readonly docName: string;
+  /** Binds the connection to its loaded room: sends the handshake, then handles queued frames. */
+  attach(room: Room<Connection>): void;
+  /** Closes with a code and a reason (sent as a Weft error message first, to clients that asked). */
+  close(code: number, reason: string): void;
+  /** Liveness check: terminates the socket if no pong came since the last call, else pings. */
+  heartbeat(): void;
+}
+
+export interface ConnectionOptions {
+  socket: WebSocket;
+  docName: string;
+  extensions: ReadonlySet<ExtensionName>;
+  logger: Logger;
+  /** Called once, after the socket closed (for any reason). */
+  onClose(connection: Connection): void;
+}
+
+/**
+ * Wraps a socket. Frames are handled strictly in arrival order; frames that arrive while the
+ * document is still loading wait in a queue, so nothing is answered before the load finished.
+ */
+export function createConnection(options: ConnectionOptions): Connection {
+  const { socket, docName, extensions, logger } = options;
+  const wantsAcks = extensions.has(Extension.durableAck);
+  let room: Room<Connection> | undefined;
+  let queued: Uint8Array[] | undefined = [];
+  let alive = true;
+  let closed = false;
+  // Durable acks: update-bearing messages are numbered 1, 2, ... per connection.
+  let receivedUpdates = 0;
+  let ackedUpdates = 0;
+  let ackWaitingFor = 0;
+
+  const send = (frame: Uint8Array) => {
+    if (socket.readyState === socket.OPEN) socket.send(frame);
+  };
+
+  const close = (code: number, reason: string) => {
+    if (closed) return;
+    closed = true;
+    if (extensions.has(Extension.error)) send(encodeError(code, reason));
+    // Close reasons are limited to 123 bytes by the WebSocket protocol.
+    socket.close(code, Buffer.from(reason).subarray(0, 123).toString());
+  };
+
+  // Coalesced: one wait at a time; whatever arrived meanwhile is acked by the next wait.
+  const requestAck = () => {
+    if (!wantsAcks || ackWaitingFor !== 0 || room === undefined) return;
+    const target = receivedUpdates;
+    ackWaitingFor = target;
+    room.persistence.whenDurable().then(
+      () => {
+        ackWaitingFor = 0;
+        if (target > ackedUpdates) {
+          ackedUpdates = target;
+          send(encodeDurableAck(target));
+        }
+        if (receivedUpdates > ackedUpdates) requestAck();
+      },
+      // The room closes every connection when storage fails; no ack can be given.
+      () => undefined,
+    );
+  };
+
+  const handleMessage = (current: Room<Connection>, message: Message) => {
+    switch (message.kind) {
+      case 'sync-step-1':
+        send(encodeSyncStep2(Y.encodeStateAsUpdate(current.doc, message.stateVector)));
+        return;
+      case 'sync-step-2':
+      case 'update':
+        receivedUpdates += 1;
+        current.applyPeerUpdate(connection, message.update);
+        requestAck();
+        return;
+      case 'awareness':
+        current.applyPeerAwareness(connection, message.update);
+        return;
+      case 'query-awareness': {
+        const states = current.fullAwareness();
+        if (states) send(states);
+        return;
+      }
+      case 'permission-denied':
+        return; // y-websocket servers ignore auth messages from clients; so do we.
+      case 'durable-ack':
+      case 'error':
+        throw new Error(`${message.kind} is a server-to-client message`);
+    }
+  };
+
+  const handleFrame = (current: Room<Connection>, frame: Uint8Array) => {
+    if (closed) return;
+    try {
+      for (const message of decodeFrame(frame)) handleMessage(current, message);
+    } catch (error) {
+      // Decoding and applying are the only places hostile bytes reach; any failure ends this
+      // connection alone. Yjs throws plain Errors (and RangeErrors) on malformed updates.
+      const reason = isWeftError(error) ? error.message : `rejected message: ${(error as Error)?.message ?? error}`;
+      logger.warn('closing connection after a bad message', { doc: docName, reason });
+      close(CloseCode.badRequest, reason);
+    }
+  };
+
+  socket.on('message', (data: Buffer, isBinary: boolean) => {
+    if (!isBinary) {
+      close(CloseCode.badRequest, 'text frames are not supported; send binary y-protocols messages');
+      return;
+    }
+    if (room === undefined) queued?.push(data);
+    else handleFrame(room, data);
+  });
+  socket.on('pong', () => {
+    alive = true;
+  });
+  socket.on('error', (error) => {
+    logger.debug('socket error', { doc: docName, error: String(error) });
+  });
+  socket.on('close', () => {
+    closed = true;
+    queued = undefined;
+    options.onClose(connection);
+  });
+
+  const connection: Connection = {
+    docName,
+    awarenessIds: new Set(),
+    send,
+    close,
+    attach(loaded) {
+      if (closed) return;
+      room = loaded;
+      send(encodeSyncStep1(Y.encodeStateVector(loaded.doc)));
+      const states = loaded.fullAwareness();
+      if (states) send(states);
+      const frames = queued ?? [];
+      queued = undefined;
+      for (const frame of frames) handleFrame(loaded, frame);
+    },
+    heartbeat() {
+      if (!alive) {
+        logger.debug('terminating unresponsive connection', { doc: docName });
+        socket.terminate();
+        return;
+      }
+      alive = false;
+      socket.ping();
+    },
+  };
+  return connection;
+}

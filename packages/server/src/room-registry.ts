@@ -1,0 +1,124 @@
+import { CloseCode, type WeftError } from '@weft/protocol';
+import type { Connection } from './connection.ts';
+import type { CompactionOptions } from './doc-persistence.ts';
+import type { Logger } from './logger.ts';
+import { loadRoom, type Room } from './room.ts';
+import type { DocStorage } from './storage/doc-storage.ts';
+
+/** The loaded rooms of a server: single-flight loads, idle unloads, flush on shutdown. */
+export interface RoomRegistry {
+  /** Loads the room if needed (one load however many ask at once) and joins the connection. */
+  join(name: string, connection: Connection): Promise<Room<Connection>>;
+  /** Leaves the room; the last one out starts the idle-unload timer. */
+  leave(room: Room<Connection>, connection: Connection): void;
+  /** Number of loaded rooms. */
+  readonly size: number;
+  /** Flushes and unloads every room. */
+  closeAll(): Promise<void>;
+}
+
+export interface RoomRegistryOptions {
+  storage: DocStorage;
+  logger: Logger;
+  compaction: CompactionOptions;
+  idleUnloadMs: number;
+}
+
+interface Entry {
+  loading: Promise<Room<Connection>>;
+  /** Set while the room flushes before leaving the registry; joins wait for it, then reload. */
+  unloading: Promise<void> | undefined;
+  idleTimer: NodeJS.Timeout | undefined;
+}
+
+export function createRoomRegistry(options: RoomRegistryOptions): RoomRegistry {
+  const { storage, logger } = options;
+  const entries = new Map<string, Entry>();
+
+  const unload = (name: string, entry: Entry, room: Room<Connection>, flush: boolean): Promise<void> => {
+    clearTimeout(entry.idleTimer);
+    entry.idleTimer = undefined;
+    entry.unloading ??= (async () => {
+      try {
+        if (flush) await room.persistence.flush();
+      } catch (error) {
+        logger.error('final flush failed; clients still hold their unacknowledged edits', {
+          doc: name,
+          error: String(error),
+        });
+      }
+      await storage.release(name).catch((error: unknown) => logger.warn('release failed', { doc: name, error }));
+      room.destroy();
+      // The entry leaves the registry only after its final flush resolved.
+      entries.delete(name);
+      logger.debug('room unloaded', { doc: name });
+    })();
+    return entry.unloading;
+  };
+
+  const onStorageFailure = (room: Room<Connection>, error: WeftError) => {
+    logger.error('storage failed; closing the document so clients resend their edits', {
+      doc: room.name,
+      error: error.message,
+    });
+    const entry = entries.get(room.name);
+    for (const peer of room.peers) peer.close(CloseCode.internalError, 'storage unavailable, retry later');
+    if (entry) void unload(room.name, entry, room, false);
+  };
+
+  return {
+    async join(name, connection) {
+      for (;;) {
+        let entry = entries.get(name);
+        if (entry === undefined) {
+          const created: Entry = {
+            loading: loadRoom<Connection>({
+              name,
+              storage,
+              logger,
+              compaction: options.compaction,
+              onStorageFailure,
+            }),
+            unloading: undefined,
+            idleTimer: undefined,
+          };
+          entries.set(name, created);
+          created.loading.catch(() => {
+            if (entries.get(name) === created) entries.delete(name);
+          });
+          entry = created;
+        }
+        if (entry.unloading) {
+          await entry.unloading;
+          continue;
+        }
+        const room = await entry.loading;
+        if (entry.unloading) continue;
+        clearTimeout(entry.idleTimer);
+        entry.idleTimer = undefined;
+        room.join(connection);
+        return room;
+      }
+    },
+
+    leave(room, connection) {
+      if (room.leave(connection) > 0) return;
+      const entry = entries.get(room.name);
+      if (entry === undefined || entry.unloading) return;
+      clearTimeout(entry.idleTimer);
+      entry.idleTimer = setTimeout(() => void unload(room.name, entry, room, true), options.idleUnloadMs);
+    },
+
+    get size() {
+      return entries.size;
+    },
+
+    async closeAll() {
+      const pending = [...entries].map(async ([name, entry]) => {
+        const room = await entry.loading.catch(() => undefined);
+        if (room) await unload(name, entry, room, true);
+      });
+      await Promise.all(pending);
+    },
+  };
+}

@@ -1,0 +1,236 @@
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { CloseCode, docNameFromPath, type ExtensionName, extensionsFromUrl, isWeftError } from '@weft/protocol';
+import { type WebSocket, WebSocketServer } from 'ws';
+import { type Connection, createConnection } from './connection.ts';
+import { type CompactionOptions, compactionDefaults } from './doc-persistence.ts';
+import { rejectUpgrade } from './http-responses.ts';
+import { type Logger, silentLogger } from './logger.ts';
+import type { Room } from './room.ts';
+import { createRoomRegistry } from './room-registry.ts';
+import { renderStatusPage, type ServerStats } from './status-page.ts';
+import type { DocStorage } from './storage/doc-storage.ts';
+import { createFileStorage } from './storage/file-storage.ts';
+
+/** Options of {@link createServer}. Every field is optional. */
+export interface ServerOptions {
+  /** Attach to this HTTP server instead of creating one (its owner calls `listen`). */
+  server?: Server;
+  /** Port to listen on when the server is standalone; 0 picks a free one. */
+  port?: number;
+  /** Interface to listen on when standalone; all interfaces when omitted. */
+  host?: string;
+  /** Storage adapter. Defaults to a FileStorage in `dataDir`. */
+  storage?: DocStorage;
+  /** Data directory of the default FileStorage. */
+  dataDir?: string;
+  /** URL path under which documents live: `<basePath><doc name>`. */
+  basePath?: string;
+  logger?: Logger;
+  /** How long a document with no connections stays loaded before its final flush and unload. */
+  idleUnloadMs?: number;
+  /** Interval of WebSocket pings; a connection that misses one whole interval is terminated. */
+  pingIntervalMs?: number;
+  /** Largest accepted message in bytes; bigger ones close the connection with 1009. */
+  maxPayload?: number;
+  /** When the persistence layer folds the log into a snapshot. */
+  compaction?: Partial<CompactionOptions>;
+}
+
+export const serverDefaults = {
+  port: 1234,
+  dataDir: './data',
+  basePath: '/',
+  idleUnloadMs: 10_000,
+  pingIntervalMs: 30_000,
+  maxPayload: 8 * 1024 * 1024,
+} as const;
+
+/** A running Weft server. */
+export interface WeftServer {
+  /** The HTTP server carrying the WebSockets (yours, when attached). */
+  readonly httpServer: Server;
+  /** The port actually listened on (useful with `port: 0`). */
+  readonly port: number;
+  readonly storage: DocStorage;
+  stats(): ServerStats;
+  /**
+   * Serves `/healthz` and the status page at `/`. Standalone servers call it for every request;
+   * when attached, call it from your own handler if you want them. Returns false if not handled.
+   */
+  handleRequest(request: IncomingMessage, response: ServerResponse): boolean;
+  /** Closes every connection, flushes and unloads every document, releases storage. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a Weft server: standalone on `port`, or attached to an existing `http.Server`.
+ *
+ * @example
+ * // standalone
+ * const server = await createServer({ port: 1234, dataDir: './data' })
+ *
+ * @example
+ * // attached to an Express app
+ * const httpServer = app.listen(3000)
+ * const weft = await createServer({ server: httpServer, basePath: '/collab/' })
+ */
+export async function createServer(options: ServerOptions = {}): Promise<WeftServer> {
+  const logger = options.logger ?? silentLogger;
+  const basePath = options.basePath ?? serverDefaults.basePath;
+  const ownsStorage = options.storage === undefined;
+  const storage =
+    options.storage ?? (await createFileStorage({ directory: options.dataDir ?? serverDefaults.dataDir, logger }));
+  const registry = createRoomRegistry({
+    storage,
+    logger,
+    compaction: { ...compactionDefaults, ...options.compaction },
+    idleUnloadMs: options.idleUnloadMs ?? serverDefaults.idleUnloadMs,
+  });
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: options.maxPayload ?? serverDefaults.maxPayload,
+    perMessageDeflate: false,
+  });
+  const connections = new Set<Connection>();
+  const startedAt = Date.now();
+  let closing: Promise<void> | undefined;
+
+  const stats = (): ServerStats => ({
+    rooms: registry.size,
+    connections: connections.size,
+    uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+  });
+
+  const onConnection = (socket: WebSocket, docName: string, extensions: Set<ExtensionName>) => {
+    let room: Room<Connection> | undefined;
+    let gone = false;
+    const connection = createConnection({
+      socket,
+      docName,
+      extensions,
+      logger,
+      onClose: (closed) => {
+        gone = true;
+        connections.delete(closed);
+        if (room) registry.leave(room, closed);
+      },
+    });
+    connections.add(connection);
+    registry.join(docName, connection).then(
+      (joined) => {
+        room = joined;
+        if (gone) registry.leave(joined, connection);
+        else connection.attach(joined);
+      },
+      (error: unknown) => {
+        if (isWeftError(error, 'document-corrupt')) {
+          logger.error('refusing a quarantined document', { doc: docName, error: error.message });
+          connection.close(CloseCode.documentUnavailable, 'document is quarantined: its stored data is damaged');
+        } else {
+          logger.error('could not load document', { doc: docName, error: String(error) });
+          connection.close(CloseCode.internalError, 'could not load the document, retry later');
+        }
+      },
+    );
+  };
+
+  const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = request.url ?? '/';
+    if (!url.startsWith(basePath)) {
+      // When attached, other upgrade handlers may own this path; standalone, nobody does.
+      if (!options.server) rejectUpgrade(socket, 404, `WebSocket paths start with ${basePath}`);
+      return;
+    }
+    if (closing) {
+      rejectUpgrade(socket, 503, 'server is shutting down');
+      return;
+    }
+    let docName: string;
+    try {
+      docName = docNameFromPath(url, basePath);
+    } catch (error) {
+      const reason = isWeftError(error) ? error.message : 'invalid document name';
+      logger.info('rejected upgrade', { url: url.slice(0, 200), reason });
+      rejectUpgrade(socket, 400, reason);
+      return;
+    }
+    socket.on('error', (error) => logger.debug('socket error during upgrade', { error: String(error) }));
+    wss.handleUpgrade(request, socket, head, (ws) => onConnection(ws, docName, extensionsFromUrl(url)));
+  };
+
+  const handleRequest = (request: IncomingMessage, response: ServerResponse): boolean => {
+    const path = (request.url ?? '/').split('?', 1)[0];
+    if (request.method !== 'GET' && request.method !== 'HEAD') return false;
+    if (path === '/healthz') {
+      response.writeHead(closing ? 503 : 200, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ ok: !closing, ...stats() }));
+      return true;
+    }
+    if (path === '/') {
+      const host = request.headers.host ?? `localhost:${port}`;
+      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      response.end(renderStatusPage(stats(), `ws://${host}${basePath}<document-name>`));
+      return true;
+    }
+    return false;
+  };
+
+  const httpServer =
+    options.server ??
+    createHttpServer((request, response) => {
+      if (handleRequest(request, response)) return;
+      response.writeHead(404, { 'content-type': 'text/plain' });
+      response.end('not found\n');
+    });
+  httpServer.on('upgrade', onUpgrade);
+
+  if (!options.server) {
+    await new Promise<void>((resolve, reject) => {
+      httpServer.once('error', reject);
+      httpServer.listen(options.port ?? serverDefaults.port, options.host, () => {
+        httpServer.off('error', reject);
+        resolve();
+      });
+    }).catch(async (error: unknown) => {
+      if (ownsStorage) await storage.close();
+      throw error;
+    });
+  }
+  const port = (httpServer.address() as AddressInfo | null)?.port ?? 0;
+
+  const pinger = setInterval(() => {
+    for (const connection of connections) connection.heartbeat();
+  }, options.pingIntervalMs ?? serverDefaults.pingIntervalMs);
+  pinger.unref();
+
+  const shutdown = async () => {
+    clearInterval(pinger);
+    httpServer.off('upgrade', onUpgrade);
+    for (const connection of connections) connection.close(CloseCode.goingAway, 'server shutting down');
+    const stopped = options.server
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => httpServer.close(() => resolve()));
+    if (!options.server) httpServer.closeIdleConnections();
+    await registry.closeAll();
+    if (ownsStorage) await storage.close();
+    // Everything is flushed; sockets that have not finished their close handshake are cut.
+    for (const socket of wss.clients) socket.terminate();
+    wss.close();
+    await stopped;
+    logger.info('server closed');
+  };
+
+  return {
+    httpServer,
+    port,
+    storage,
+    stats,
+    handleRequest,
+    close() {
+      closing ??= shutdown();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,363 @@
+import { createHash } from 'node:crypto';
+import { type FileHandle, mkdir, open, readdir, readFile, rename, rm, truncate, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { WeftError } from '@weft/protocol';
+import { type Logger, silentLogger } from '../logger.ts';
+import { acquireDataDirLock } from './data-dir-lock.ts';
+import type { DocStorage, StoredDoc } from './doc-storage.ts';
+import { encodeRecord, scanRecords } from './record-format.ts';
+
+/** Options of {@link createFileStorage}. */
+export interface FileStorageOptions {
+  /** The data directory; created if missing. */
+  directory: string;
+  /**
+   * Extra milliseconds to wait before a group commit to gather more records into one fsync.
+   * At 0 a commit starts on the next turn of the event loop, and records that arrive while an
+   * fsync runs share the next one, which already batches well under load.
+   */
+  groupCommitDelayMs?: number;
+  logger?: Logger;
+}
+
+export const fileStorageDefaults = { groupCommitDelayMs: 0 } as const;
+
+interface PendingRecord {
+  record: Buffer;
+  resolve(): void;
+  reject(error: Error): void;
+}
+
+interface OpenLog {
+  generation: number;
+  handle: FileHandle;
+  size: number;
+}
+
+/** What is held open for one document. */
+interface DocFiles {
+  name: string;
+  directory: string;
+  directoryReady: boolean;
+  /** The generation new records go to: `log-<generation>`, after `snapshot-<generation>`. */
+  generation: number;
+  log: OpenLog | undefined;
+  queue: PendingRecord[];
+  commitScheduled: boolean;
+  writing: Promise<void> | undefined;
+  compacting: Promise<void>;
+  /** Set when a failed write could not be rolled back: refuse appends rather than write after garbage. */
+  broken: Error | undefined;
+}
+
+interface RecoveredDoc {
+  stored: StoredDoc;
+  generation: number;
+}
+
+const FILE_PATTERN = /^(snapshot|log)-(\d{10})\.bin$/;
+const fileName = (kind: 'snapshot' | 'log', generation: number) =>
+  `${kind}-${String(generation).padStart(10, '0')}.bin`;
+
+async function fsyncDirectory(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+async function readDirectory(path: string): Promise<string[] | undefined> {
+  try {
+    return await readdir(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+function generationsOf(entries: string[], kind: 'snapshot' | 'log'): number[] {
+  return entries
+    .map((entry) => FILE_PATTERN.exec(entry))
+    .filter((match) => match?.[1] === kind)
+    .map((match) => Number(match?.[2]))
+    .sort((a, b) => a - b);
+}
+
+/**
+ * The embedded default storage: per document, an append-only checksummed log plus an immutable
+ * snapshot, under `<directory>/docs/<hash>/`. Appends are group-committed (many records, one
+ * fsync) and resolve only after the fsync. See docs/storage.md for the file format and recovery.
+ *
+ * @example
+ * const storage = await createFileStorage({ directory: './data' })
+ */
+export async function createFileStorage(options: FileStorageOptions): Promise<DocStorage> {
+  const { directory } = options;
+  const logger = options.logger ?? silentLogger;
+  const groupCommitDelayMs = options.groupCommitDelayMs ?? fileStorageDefaults.groupCommitDelayMs;
+  const docsDirectory = join(directory, 'docs');
+  await mkdir(docsDirectory, { recursive: true });
+  const lock = await acquireDataDirLock(directory);
+  const docs = new Map<string, Promise<DocFiles>>();
+  let closed = false;
+
+  const directoryOf = (name: string) => {
+    const hash = createHash('sha256').update(name, 'utf8').digest('hex');
+    return join(docsDirectory, hash.slice(0, 2), hash);
+  };
+
+  async function readLog(path: string, repair: boolean, name: string): Promise<Uint8Array[]> {
+    const scan = scanRecords(await readFile(path));
+    if (scan.kind === 'corrupt') {
+      throw new WeftError(
+        'document-corrupt',
+        `document "${name}" is quarantined: ${path} is damaged at byte ${scan.offset} (${scan.reason})`,
+      );
+    }
+    if (scan.kind === 'torn-tail' && repair) {
+      // The torn bytes were never fsynced, so never acknowledged: cutting them loses nothing promised.
+      logger.warn('truncating torn log tail', { doc: name, path, validBytes: scan.validBytes });
+      await truncate(path, scan.validBytes);
+    }
+    return scan.records;
+  }
+
+  /** Reads a document's files: newest snapshot plus every log of its generation or later. */
+  async function recover(name: string, path: string, repair: boolean): Promise<RecoveredDoc | undefined> {
+    const entries = await readDirectory(path);
+    if (entries === undefined) return undefined;
+    const snapshots = generationsOf(entries, 'snapshot');
+    const logs = generationsOf(entries, 'log');
+    const snapshotGeneration = snapshots.at(-1) ?? 0;
+    let snapshot: Uint8Array | undefined;
+    if (snapshots.length > 0) {
+      const file = join(path, fileName('snapshot', snapshotGeneration));
+      const scan = scanRecords(await readFile(file));
+      // A snapshot becomes visible only by rename after fsync, so a damaged one is real corruption.
+      if (scan.kind !== 'clean' || scan.records.length !== 1) {
+        throw new WeftError('document-corrupt', `document "${name}" is quarantined: snapshot ${file} is damaged`);
+      }
+      snapshot = scan.records[0];
+    }
+    const updates: Uint8Array[] = [];
+    for (const generation of logs.filter((g) => g >= snapshotGeneration)) {
+      updates.push(...(await readLog(join(path, fileName('log', generation)), repair, name)));
+    }
+    if (repair) {
+      // Leftovers of a compaction that crashed before it finished deleting.
+      const stale = entries.filter((entry) => {
+        const match = FILE_PATTERN.exec(entry);
+        return entry.endsWith('.tmp') || (match !== null && Number(match[2]) < snapshotGeneration);
+      });
+      await Promise.all(stale.map((entry) => unlink(join(path, entry)).catch(() => undefined)));
+    }
+    return { stored: { snapshot, updates }, generation: Math.max(snapshotGeneration, logs.at(-1) ?? 0) };
+  }
+
+  async function openDoc(name: string): Promise<{ files: DocFiles; stored: StoredDoc | undefined }> {
+    const path = directoryOf(name);
+    const recovered = await recover(name, path, true);
+    const files: DocFiles = {
+      name,
+      directory: path,
+      directoryReady: recovered !== undefined,
+      generation: recovered?.generation ?? 0,
+      log: undefined,
+      queue: [],
+      commitScheduled: false,
+      writing: undefined,
+      compacting: Promise.resolve(),
+      broken: undefined,
+    };
+    return { files, stored: recovered?.stored };
+  }
+
+  function filesOf(name: string): Promise<DocFiles> {
+    if (closed) return Promise.reject(new WeftError('server-closed', 'storage is closed'));
+    let files = docs.get(name);
+    if (files === undefined) {
+      files = openDoc(name).then((opened) => opened.files);
+      docs.set(name, files);
+      files.catch(() => docs.delete(name));
+    }
+    return files;
+  }
+
+  async function ensureDirectory(files: DocFiles): Promise<void> {
+    if (files.directoryReady) return;
+    await mkdir(files.directory, { recursive: true });
+    const nameFile = await open(join(files.directory, 'name'), 'w');
+    try {
+      await nameFile.writeFile(files.name, 'utf8');
+      await nameFile.sync();
+    } finally {
+      await nameFile.close();
+    }
+    await fsyncDirectory(files.directory);
+    await fsyncDirectory(join(files.directory, '..'));
+    await fsyncDirectory(docsDirectory);
+    files.directoryReady = true;
+  }
+
+  async function currentLog(files: DocFiles): Promise<OpenLog> {
+    if (files.log?.generation === files.generation) return files.log;
+    await files.log?.handle.close();
+    files.log = undefined;
+    await ensureDirectory(files);
+    const path = join(files.directory, fileName('log', files.generation));
+    const handle = await open(path, 'a');
+    const { size } = await handle.stat();
+    // A new file's directory entry must be durable too, or the fsynced records could vanish with it.
+    if (size === 0) await fsyncDirectory(files.directory);
+    files.log = { generation: files.generation, handle, size };
+    return files.log;
+  }
+
+  async function writeBatch(files: DocFiles, batch: PendingRecord[]): Promise<void> {
+    try {
+      if (files.broken) throw files.broken;
+      const log = await currentLog(files);
+      const bytes = batch.length === 1 ? (batch[0] as PendingRecord).record : Buffer.concat(batch.map((r) => r.record));
+      try {
+        const { bytesWritten } = await log.handle.write(bytes, 0, bytes.length);
+        if (bytesWritten !== bytes.length) throw new Error(`short write: ${bytesWritten} of ${bytes.length} bytes`);
+        await log.handle.datasync();
+      } catch (error) {
+        // Roll the file back so later records never follow a half-written one (which would read as corruption).
+        await log.handle.truncate(log.size).catch((truncateError: Error) => {
+          files.broken = truncateError;
+        });
+        throw error;
+      }
+      log.size += bytes.length;
+      for (const pending of batch) pending.resolve();
+    } catch (cause) {
+      logger.error('append failed', { doc: files.name, error: String(cause) });
+      const error = new WeftError('storage-failed', `could not write document "${files.name}": ${cause}`, { cause });
+      for (const pending of batch) pending.reject(error);
+    }
+  }
+
+  function scheduleCommit(files: DocFiles): void {
+    if (files.commitScheduled || files.writing) return;
+    files.commitScheduled = true;
+    const commit = () => {
+      files.commitScheduled = false;
+      const batch = files.queue;
+      files.queue = [];
+      files.writing = writeBatch(files, batch).finally(() => {
+        files.writing = undefined;
+        if (files.queue.length > 0) scheduleCommit(files);
+      });
+    };
+    if (groupCommitDelayMs > 0) setTimeout(commit, groupCommitDelayMs);
+    else setImmediate(commit);
+  }
+
+  async function drain(files: DocFiles): Promise<void> {
+    await files.compacting;
+    while (files.commitScheduled || files.writing) {
+      await (files.writing ?? new Promise((resolve) => setImmediate(resolve)));
+    }
+  }
+
+  async function writeSnapshot(files: DocFiles, generation: number, snapshot: Uint8Array): Promise<void> {
+    await ensureDirectory(files);
+    const finalPath = join(files.directory, fileName('snapshot', generation));
+    const temporaryPath = `${finalPath}.tmp`;
+    try {
+      const handle = await open(temporaryPath, 'w');
+      try {
+        await handle.writeFile(encodeRecord(snapshot));
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(temporaryPath, finalPath);
+      await fsyncDirectory(files.directory);
+    } catch (cause) {
+      await unlink(temporaryPath).catch(() => undefined);
+      throw new WeftError('storage-failed', `could not write a snapshot of "${files.name}": ${cause}`, { cause });
+    }
+    // Only now is the snapshot durable, so only now may older files go.
+    const entries = (await readDirectory(files.directory)) ?? [];
+    for (const entry of entries) {
+      const match = FILE_PATTERN.exec(entry);
+      if (match !== null && Number(match[2]) < generation) await unlink(join(files.directory, entry));
+    }
+  }
+
+  const storage: DocStorage = {
+    async load(name) {
+      const open = docs.get(name);
+      if (open !== undefined) {
+        const files = await open;
+        await drain(files);
+        return (await recover(name, files.directory, false))?.stored;
+      }
+      const opening = openDoc(name);
+      const files = opening.then((opened) => opened.files);
+      docs.set(name, files);
+      files.catch(() => docs.delete(name));
+      return (await opening).stored;
+    },
+
+    async append(name, update) {
+      const files = await filesOf(name);
+      return new Promise<void>((resolve, reject) => {
+        files.queue.push({ record: encodeRecord(update), resolve, reject });
+        scheduleCommit(files);
+      });
+    },
+
+    async compact(name, snapshot) {
+      const files = await filesOf(name);
+      // Switch generations before any await: records appended from here on go to the new log,
+      // and everything appended before this call is covered by `snapshot`.
+      const generation = ++files.generation;
+      const previous = files.compacting;
+      files.compacting = previous.then(() => writeSnapshot(files, generation, snapshot));
+      // Keep the chain alive for later compactions even when this one fails; the caller sees the error.
+      const result = files.compacting;
+      files.compacting = result.catch(() => undefined);
+      return result;
+    },
+
+    async remove(name) {
+      await storage.release(name);
+      await rm(directoryOf(name), { recursive: true, force: true });
+    },
+
+    async list() {
+      const names: string[] = [];
+      for (const prefix of (await readDirectory(docsDirectory)) ?? []) {
+        for (const hash of (await readDirectory(join(docsDirectory, prefix))) ?? []) {
+          const name = await readFile(join(docsDirectory, prefix, hash, 'name'), 'utf8').catch(() => undefined);
+          if (name !== undefined) names.push(name);
+        }
+      }
+      return names.sort();
+    },
+
+    async release(name) {
+      const open = docs.get(name);
+      if (open === undefined) return;
+      const files = await open.catch(() => undefined);
+      if (files === undefined) return;
+      await drain(files);
+      await files.log?.handle.close();
+      files.log = undefined;
+      docs.delete(name);
+    },
+
+    async close() {
+      if (closed) return;
+      await Promise.all([...docs.keys()].map((name) => storage.release(name)));
+      closed = true;
+      await lock.release();
+    },
+  };
+  return storage;
+}

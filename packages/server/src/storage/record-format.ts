@@ -1,0 +1,60 @@
+import { crc32 } from 'node:zlib';
+
+/** Every record on disk is `[u32le length][u32le crc32(payload)][payload]`; length is never 0. */
+export const RECORD_HEADER_BYTES = 8;
+
+/** Encodes one record. */
+export function encodeRecord(payload: Uint8Array): Buffer {
+  const record = Buffer.allocUnsafe(RECORD_HEADER_BYTES + payload.length);
+  record.writeUInt32LE(payload.length, 0);
+  record.writeUInt32LE(crc32(payload), 4);
+  record.set(payload, RECORD_HEADER_BYTES);
+  return record;
+}
+
+/** The outcome of reading a file of records. */
+export type RecordScan =
+  /** Every byte belongs to a valid record. */
+  | { kind: 'clean'; records: Uint8Array[] }
+  /** The valid records are followed by an incomplete or damaged final write: cut at `validBytes`. */
+  | { kind: 'torn-tail'; records: Uint8Array[]; validBytes: number }
+  /** A damaged record is followed by more data: something other than a crash damaged the file. */
+  | { kind: 'corrupt'; records: Uint8Array[]; offset: number; reason: string };
+
+// A crash can only damage the last, unsynced write, and that write is always at the end of the file.
+// A bad record counts as a torn tail when nothing after it could be real data: it runs past the
+// end of the file, it is the last record, or only zero bytes (unwritten blocks) follow it.
+function isTail(bytes: Uint8Array, offset: number, recordEnd: number): boolean {
+  if (recordEnd >= bytes.length) return true;
+  for (let i = offset; i < bytes.length; i++) if (bytes[i] !== 0) return false;
+  return true;
+}
+
+/** Splits a file's bytes into records and says whether the file is clean, torn at its tail, or corrupt. */
+export function scanRecords(bytes: Uint8Array): RecordScan {
+  const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const records: Uint8Array[] = [];
+  let offset = 0;
+  while (offset < view.length) {
+    if (view.length - offset < RECORD_HEADER_BYTES) return { kind: 'torn-tail', records, validBytes: offset };
+    const length = view.readUInt32LE(offset);
+    const checksum = view.readUInt32LE(offset + 4);
+    const end = offset + RECORD_HEADER_BYTES + length;
+    const payload = end <= view.length ? view.subarray(offset + RECORD_HEADER_BYTES, end) : undefined;
+    const problem =
+      length === 0
+        ? 'zero-length record'
+        : payload === undefined
+          ? 'record runs past the end of the file'
+          : crc32(payload) !== checksum
+            ? 'checksum mismatch'
+            : undefined;
+    if (problem !== undefined) {
+      if (isTail(view, offset, end)) return { kind: 'torn-tail', records, validBytes: offset };
+      return { kind: 'corrupt', records, offset, reason: problem };
+    }
+    records.push(payload as Uint8Array);
+    offset = end;
+  }
+  return { kind: 'clean', records };
+}
