@@ -1,10 +1,10 @@
 import {
   decodeFrame,
+  EXTENSIONS_PARAM,
   encodeAwareness,
   encodeSyncStep1,
   encodeSyncStep2,
   encodeUpdate,
-  EXTENSIONS_PARAM,
 } from '@weft/protocol';
 import { WebSocket } from 'ws';
 import * as Y from 'yjs';

@@ -26,8 +26,9 @@ export interface DocStorage {
   /** Appends one update. Resolves only once the update would survive a crash of the process. */
   append(name: string, update: Uint8Array): Promise<void>;
   /**
-   * Replaces the snapshot and every update appended before this call (including appends still in
-   * flight) with `snapshot`, which must contain all of them.
+   * Replaces the snapshot and every update appended before this call with `snapshot`, which must
+   * contain all of them. Appends still in flight may also be kept after the new snapshot (replaying
+   * a Yjs update twice is harmless); nothing appended after the call is dropped.
    */
   compact(name: string, snapshot: Uint8Array): Promise<void>;
   /** Deletes a document. */

@@ -305,9 +305,11 @@ export async function createFileStorage(options: FileStorageOptions): Promise<Do
     },
 
     async append(name, update) {
+      // Encode (copy) before any await: the caller may reuse its buffer as soon as we return.
+      const record = encodeRecord(update);
       const files = await filesOf(name);
       return new Promise<void>((resolve, reject) => {
-        files.queue.push({ record: encodeRecord(update), resolve, reject });
+        files.queue.push({ record, resolve, reject });
         scheduleCommit(files);
       });
     },

@@ -53,7 +53,8 @@ export function scanRecords(bytes: Uint8Array): RecordScan {
       if (isTail(view, offset, end)) return { kind: 'torn-tail', records, validBytes: offset };
       return { kind: 'corrupt', records, offset, reason: problem };
     }
-    records.push(payload as Uint8Array);
+    // Plain Uint8Array views (not Buffers), as the DocStorage contract promises.
+    records.push(new Uint8Array(view.buffer, view.byteOffset + offset + RECORD_HEADER_BYTES, length));
     offset = end;
   }
   return { kind: 'clean', records };

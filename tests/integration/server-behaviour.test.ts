@@ -1,0 +1,222 @@
+import { createHash } from 'node:crypto';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
+import { join } from 'node:path';
+import { CloseCode } from '@weft/protocol';
+import { createMemoryStorage } from '@weft/server';
+import { afterEach, describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { createFaultyStorage } from '../helpers/faulty-storage.ts';
+import { connectProtocolClient, type ProtocolClient } from '../helpers/protocol-client.ts';
+import { startTestServer, type TestServer } from '../helpers/start-server.ts';
+import { waitFor } from '../helpers/wait-for.ts';
+
+/**
+ * Sends a WebSocket upgrade with the raw path (no URL normalisation, which would already fold
+ * `..` away) and resolves with the HTTP status and body of the refusal.
+ */
+function upgradeRefusal(baseUrl: string, path: string): Promise<{ status: number; body: string }> {
+  const { hostname, port } = new URL(baseUrl);
+  return new Promise((resolve, reject) => {
+    const request = httpRequest({
+      host: hostname,
+      port,
+      path,
+      headers: {
+        connection: 'Upgrade',
+        upgrade: 'websocket',
+        'sec-websocket-version': '13',
+        'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
+      },
+    });
+    request.on('upgrade', (_response, socket) => {
+      socket.destroy();
+      reject(new Error(`upgrade to ${path} was accepted`));
+    });
+    request.on('response', (response) => {
+      let body = '';
+      response.on('data', (chunk: Buffer) => {
+        body += chunk.toString();
+      });
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+    });
+    request.on('error', reject);
+    request.end();
+  });
+}
+
+describe('server behaviour', () => {
+  const servers: TestServer[] = [];
+  const clients: ProtocolClient[] = [];
+  const start = async (options: Parameters<typeof startTestServer>[0] = {}) => {
+    const server = await startTestServer(options);
+    servers.push(server);
+    return server;
+  };
+  const connect = async (
+    server: TestServer,
+    name: string,
+    options: Parameters<typeof connectProtocolClient>[2] = {},
+  ) => {
+    const client = await connectProtocolClient(server.url, name, options);
+    clients.push(client);
+    return client;
+  };
+  afterEach(async () => {
+    for (const client of clients.splice(0)) client.close();
+    for (const server of servers.splice(0)) await server.dispose();
+  });
+
+  it('answers an invalid document name with HTTP 400 before the upgrade, loading nothing', async () => {
+    const server = await start();
+    for (const path of [
+      '%2e%2e',
+      'a/../b',
+      '..',
+      'a/%2e%2e/b',
+      '%2e%2e%2fetc%2fpasswd',
+      'a%00b',
+      'x'.repeat(300),
+      'a//b',
+      '%E0%A4%A',
+      'a%20b',
+    ]) {
+      const refused = await upgradeRefusal(server.url, `/${path}`);
+      expect(refused.status, path).toBe(400);
+      expect(refused.body).toMatch(/invalid document name/);
+    }
+    expect(server.server.stats().rooms).toBe(0);
+  });
+
+  it('acks update-bearing messages once durable, and only to clients that asked', async () => {
+    const server = await start();
+    const weft = await connect(server, 'acks', { extensions: ['ack'] });
+    const stock = await connect(server, 'acks');
+    await Promise.all([weft.synced, stock.synced]);
+    for (let i = 0; i < 20; i++) weft.doc.getArray<number>('a').push([i]);
+    stock.doc.getText('t').insert(0, 'stock');
+    await waitFor(() => weft.ackedUpdates === weft.sentUpdates, 'every update to be acked');
+    expect(weft.sentUpdates).toBe(21); // 1 SyncStep2 + 20 updates
+    await waitFor(() => weft.doc.getText('t').toString() === 'stock', 'stock edit to arrive');
+    expect(stock.receivedKinds.filter((kind) => kind === 'durable-ack' || kind === 'error')).toEqual([]);
+    expect(stock.receivedKinds).toContain('update');
+  });
+
+  it('loads a document once for concurrent first connections, and answers only after the load', async () => {
+    const memory = createMemoryStorage();
+    const seed = new Y.Doc();
+    seed.getText('t').insert(0, 'stored before');
+    await memory.append('slow', Y.encodeStateAsUpdate(seed));
+    const { storage, control } = createFaultyStorage(memory);
+    control.loadDelayMs = 150;
+    const server = await start({ storage });
+    const connecting = Array.from({ length: 5 }, () => connect(server, 'slow'));
+    const all = await Promise.all(connecting);
+    await Promise.all(all.map((client) => client.synced));
+    expect(control.loads).toBe(1);
+    // The first message any client saw already carried the stored state: no "synced" on an empty doc.
+    for (const client of all) {
+      expect(client.receivedKinds[0]).toBe('sync-step-1');
+      expect(client.doc.getText('t').toString()).toBe('stored before');
+    }
+  });
+
+  it('closes a client with 4404 when its document is quarantined; others carry on', async () => {
+    const first = await start();
+    const writer = await connect(first, 'fragile', { extensions: ['ack'] });
+    for (let i = 0; i < 3; i++) writer.doc.getText('t').insert(0, `edit ${i} `);
+    await waitFor(() => writer.ackedUpdates === writer.sentUpdates, 'acks');
+    writer.close();
+    await first.stop();
+    // Shutdown compacted the document into a snapshot; damage it (a snapshot is never torn by a crash).
+    const hash = createHash('sha256').update('fragile').digest('hex');
+    const directory = join(first.dataDir, 'docs', hash.slice(0, 2), hash);
+    const snapshot = join(directory, (await readdir(directory)).find((f) => f.startsWith('snapshot-')) as string);
+    const bytes = await readFile(snapshot);
+    bytes[12] = (bytes[12] ?? 0) ^ 0xff;
+    await writeFile(snapshot, bytes);
+
+    const second = await start({ dataDir: first.dataDir });
+    const victim = await connect(second, 'fragile', { extensions: ['error'] });
+    const { code, reason } = await victim.closed;
+    expect(code).toBe(CloseCode.documentUnavailable);
+    expect(reason).toMatch(/quarantined/);
+    expect(victim.receivedKinds).toEqual(['error']);
+    const healthy = await connect(second, 'healthy');
+    await healthy.synced;
+    expect(await readFile(snapshot)).toEqual(bytes);
+  });
+
+  it('restores every document identically after a restart', async () => {
+    const first = await start();
+    const docs = new Map<string, Y.Doc>();
+    for (let i = 0; i < 8; i++) {
+      const client = await connect(first, `doc-${i}`, { extensions: ['ack'] });
+      client.doc.getText('t').insert(0, `text of ${i} `.repeat(i + 1));
+      client.doc.getMap('m').set('n', i);
+      client.doc.getText('t').delete(0, 2);
+      docs.set(`doc-${i}`, client.doc);
+    }
+    await waitFor(() => clients.every((c) => c.ackedUpdates === c.sentUpdates), 'all acks');
+    for (const client of clients.splice(0)) client.close();
+    await first.stop();
+    const second = await start({ dataDir: first.dataDir });
+    for (const [name, original] of docs) {
+      const reader = await connect(second, name);
+      await reader.synced;
+      expect(reader.doc.getText('t').toString()).toBe(original.getText('t').toString());
+      expect(reader.doc.getMap('m').toJSON()).toEqual(original.getMap('m').toJSON());
+      expect(Y.encodeStateVector(reader.doc)).toEqual(Y.encodeStateVector(original));
+    }
+  });
+
+  it('unloads an idle document after a final flush into a snapshot', async () => {
+    const server = await start({ idleUnloadMs: 20 });
+    const client = await connect(server, 'idle', { extensions: ['ack'] });
+    client.doc.getText('t').insert(0, 'soon idle');
+    await waitFor(() => client.ackedUpdates === client.sentUpdates, 'ack');
+    client.close();
+    await waitFor(() => server.server.stats().rooms === 0, 'room to unload');
+    const hash = createHash('sha256').update('idle').digest('hex');
+    const files = await readdir(join(server.dataDir, 'docs', hash.slice(0, 2), hash));
+    expect(files.some((f) => f.startsWith('snapshot-'))).toBe(true);
+    const again = await connect(server, 'idle');
+    await again.synced;
+    expect(again.doc.getText('t').toString()).toBe('soon idle');
+  });
+
+  it('on a failed write, sends no ack and closes with a transient code; the edit arrives once storage recovers', async () => {
+    const { storage, control } = createFaultyStorage(createMemoryStorage());
+    const server = await start({ storage });
+    const doc = new Y.Doc();
+    const first = await connect(server, 'disk-full', { doc, extensions: ['ack'] });
+    await first.synced;
+    await waitFor(() => first.ackedUpdates === first.sentUpdates, 'handshake ack');
+    const ackedBefore = first.ackedUpdates;
+    control.failAppends = true;
+    doc.getText('t').insert(0, 'precious');
+    expect((await first.closed).code).toBe(CloseCode.internalError);
+    expect(first.ackedUpdates).toBe(ackedBefore);
+
+    control.failAppends = false;
+    // The client still holds its edit; the next handshake re-sends it.
+    const retry = await connect(server, 'disk-full', { doc: doc, extensions: ['ack'] });
+    await waitFor(() => retry.ackedUpdates === retry.sentUpdates, 'ack after recovery');
+    retry.close();
+    const reader = await connect(server, 'disk-full');
+    await reader.synced;
+    expect(reader.doc.getText('t').toString()).toBe('precious');
+  });
+
+  it('closes only the connection that sent a malformed message', async () => {
+    const server = await start();
+    const honest = await connect(server, 'mixed');
+    const rogue = await connect(server, 'mixed');
+    await Promise.all([honest.synced, rogue.synced]);
+    rogue.sendRaw(new Uint8Array([0, 2, 5, 1, 2]));
+    expect((await rogue.closed).code).toBe(CloseCode.badRequest);
+    honest.doc.getText('t').insert(0, 'still here');
+    const reader = await connect(server, 'mixed');
+    await waitFor(() => reader.doc.getText('t').toString() === 'still here', 'honest edit to arrive');
+  });
+});
