@@ -34,7 +34,11 @@ function parsePort(value: string): number {
 }
 
 async function main(): Promise<void> {
+  // `pnpm start -- --port 1` forwards the `--` itself; drop it so both spellings work.
+  const args = process.argv.slice(2);
+  if (args[0] === '--') args.shift();
   const { values } = parseArgs({
+    args,
     options: {
       port: { type: 'string' },
       host: { type: 'string' },
