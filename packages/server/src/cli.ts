@@ -55,7 +55,8 @@ async function main(): Promise<void> {
   const host = values.host ?? process.env.HOST;
   const dataDir = values['data-dir'] ?? process.env.WEFT_DATA_DIR ?? serverDefaults.dataDir;
   const server = await createServer({ port, host, dataDir, logger });
-  logger.info('weft-server listening', { url: `http://${host ?? 'localhost'}:${server.port}`, dataDir });
+  const shownHost = host === undefined ? 'localhost' : host.includes(':') ? `[${host}]` : host;
+  logger.info('weft-server listening', { url: `http://${shownHost}:${server.port}`, dataDir });
 
   let stopping = false;
   const stop = (signal: string) => {

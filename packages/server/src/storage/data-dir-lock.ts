@@ -18,30 +18,43 @@ function processIsAlive(pid: number): boolean {
   }
 }
 
+// When this process started, to the millisecond. A lock naming our own PID with another start
+// time was left by an earlier incarnation (a restarted container is PID 1 every time).
+const ownStartMs = () => Math.round(Date.now() - process.uptime() * 1000);
+
+function isHeld(content: string): boolean {
+  const [pidText, startText] = content.trim().split(' ');
+  const pid = Number.parseInt(pidText ?? '', 10);
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  if (pid === process.pid) return Math.abs(Number(startText) - ownStartMs()) < 1000;
+  return processIsAlive(pid);
+}
+
 /**
- * Takes `<directory>/LOCK`, holding this process's PID, so two servers never share one data
- * directory. A lock left by a process that no longer runs (after `kill -9`) is taken over.
+ * Takes `<directory>/LOCK` (holding this process's PID and start time), so two servers never share
+ * one data directory. A lock left by a process that no longer runs (after `kill -9`) is taken over.
  */
 export async function acquireDataDirLock(directory: string): Promise<DataDirLock> {
   const path = join(directory, 'LOCK');
-  for (let attempt = 0; attempt < 2; attempt++) {
+  for (let attempt = 0; attempt < 3; attempt++) {
     try {
       const handle = await open(path, 'wx');
-      await handle.writeFile(`${process.pid}\n`);
+      await handle.writeFile(`${process.pid} ${ownStartMs()}\n`);
       await handle.sync();
       await handle.close();
       return { path, release: () => unlink(path).catch(() => undefined) };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
-    const holder = Number.parseInt(await readFile(path, 'utf8').catch(() => ''), 10);
-    if (Number.isInteger(holder) && holder > 0 && processIsAlive(holder)) {
+    const content = await readFile(path, 'utf8').catch(() => '');
+    if (isHeld(content)) {
       throw new WeftError(
         'data-dir-locked',
-        `data directory ${directory} is in use by process ${holder} (remove ${path} if that is wrong)`,
+        `data directory ${directory} is in use by process ${content.trim().split(' ')[0]} (remove ${path} if that is wrong)`,
       );
     }
-    await unlink(path).catch(() => undefined);
+    // Re-read just before removing: another starting server may have replaced the stale lock already.
+    if ((await readFile(path, 'utf8').catch(() => '')) === content) await unlink(path).catch(() => undefined);
   }
   throw new WeftError('data-dir-locked', `could not take the lock ${path}`);
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { appendFile, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { appendFile, readdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTempDir } from '../../../../tests/helpers/temp-dir.ts';
@@ -141,7 +141,22 @@ describe('FileStorage on disk', () => {
     // A lock left by a process that no longer exists (PIDs this high are not handed out).
     await writeFile(join(dir.path, 'LOCK'), '4194304999\n');
     storage = await createFileStorage({ directory: dir.path });
-    expect(await readFile(join(dir.path, 'LOCK'), 'utf8')).toBe(`${process.pid}\n`);
+    expect(await readFile(join(dir.path, 'LOCK'), 'utf8')).toMatch(new RegExp(`^${process.pid} \\d+\n$`));
+    await storage.close();
+    // Our own PID with another start time: an earlier incarnation (a restarted container is PID 1 again).
+    await writeFile(join(dir.path, 'LOCK'), `${process.pid} 12345\n`);
+    storage = await createFileStorage({ directory: dir.path });
+  });
+
+  it('writes the name file of a document whose folder a crash left without one', async () => {
+    let s = await open();
+    await s.append('named', bytes(1));
+    await s.close();
+    storage = undefined;
+    await unlink(join(docDir('named'), 'name'));
+    s = await open();
+    await s.append('named', bytes(2));
+    expect(await s.list()).toEqual(['named']);
   });
 
   it('shares fsyncs between concurrent appends and acks every one', async () => {

@@ -53,6 +53,8 @@ interface DocFiles {
 interface RecoveredDoc {
   stored: StoredDoc;
   generation: number;
+  /** False when a crash came between creating the folder and writing its `name` file. */
+  hasNameFile: boolean;
 }
 
 const FILE_PATTERN = /^(snapshot|log)-(\d{10})\.bin$/;
@@ -153,7 +155,11 @@ export async function createFileStorage(options: FileStorageOptions): Promise<Do
       });
       await Promise.all(stale.map((entry) => unlink(join(path, entry)).catch(() => undefined)));
     }
-    return { stored: { snapshot, updates }, generation: Math.max(snapshotGeneration, logs.at(-1) ?? 0) };
+    return {
+      stored: { snapshot, updates },
+      generation: Math.max(snapshotGeneration, logs.at(-1) ?? 0),
+      hasNameFile: entries.includes('name'),
+    };
   }
 
   async function openDoc(name: string): Promise<{ files: DocFiles; stored: StoredDoc | undefined }> {
@@ -162,7 +168,7 @@ export async function createFileStorage(options: FileStorageOptions): Promise<Do
     const files: DocFiles = {
       name,
       directory: path,
-      directoryReady: recovered !== undefined,
+      directoryReady: recovered?.hasNameFile ?? false,
       generation: recovered?.generation ?? 0,
       log: undefined,
       queue: [],

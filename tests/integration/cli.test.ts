@@ -1,0 +1,101 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { connectProtocolClient, type ProtocolClient } from '../helpers/protocol-client.ts';
+import { createServerProcesses, findFreePort, type ProcessExit } from '../helpers/server-process.ts';
+import { createTempDir } from '../helpers/temp-dir.ts';
+import { waitFor } from '../helpers/wait-for.ts';
+
+// The weft-server CLI as users run it: a child process, configured by flags and environment.
+describe('weft-server CLI', () => {
+  const processes = createServerProcesses();
+  const cleanups: (() => unknown)[] = [];
+
+  const tempDir = async () => {
+    const dir = await createTempDir('weft-cli-');
+    cleanups.push(dir.remove);
+    return dir.path;
+  };
+  const connect = async (url: string, docName: string, extensions: string[] = []): Promise<ProtocolClient> => {
+    const client = await connectProtocolClient(url, docName, { extensions });
+    cleanups.push(() => client.close());
+    await client.synced;
+    return client;
+  };
+
+  afterEach(async () => {
+    await processes.killAll();
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+
+  it('prints usage for --help and exits 0 without starting a server', async () => {
+    const help = processes.spawn({ args: ['--help'] });
+    expect(await help.exited).toEqual<ProcessExit>({ code: 0, signal: null });
+    expect(help.stdout).toContain('Usage: weft-server [options]');
+    for (const option of ['--port', '--host', '--data-dir', 'PORT', 'WEFT_DATA_DIR', 'SIGTERM']) {
+      expect(help.stdout).toContain(option);
+    }
+    expect(help.logs.map((line) => line.msg)).not.toContain('weft-server listening');
+    expect(help.stderr).toBe('');
+  });
+
+  it('refuses a second server on a data dir in use, and the first keeps serving', async () => {
+    const dataDir = await tempDir();
+    const first = await processes.start({ dataDir });
+
+    const second = processes.spawn({ args: ['--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir] });
+    const exit = await second.exited;
+    expect(exit.code).not.toBe(0);
+    expect(exit.signal).toBeNull();
+    expect(second.stderr).toMatch(/in use/);
+    expect(second.stderr).toContain(dataDir);
+    expect(second.stderr).toContain(String(first.pid));
+    expect(second.logs.map((line) => line.msg)).not.toContain('weft-server listening');
+
+    // The failed start neither stopped the first server nor took its lock.
+    expect(first.hasExited).toBe(false);
+    expect((await readFile(join(dataDir, 'LOCK'), 'utf8')).trim()).toBe(String(first.pid));
+    await connect(first.url, 'still-served');
+    const health = await fetch(`${first.httpUrl}/healthz`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ ok: true, connections: 1 });
+  });
+
+  it('reads PORT, HOST and WEFT_DATA_DIR from the environment', async () => {
+    const dataDir = await tempDir();
+    const port = await findFreePort();
+    const server = await processes.listening(
+      processes.spawn({ env: { PORT: String(port), HOST: '127.0.0.1', WEFT_DATA_DIR: dataDir } }),
+    );
+    expect(server.port).toBe(port);
+    expect(server.logs.find((line) => line.msg === 'weft-server listening')).toMatchObject({
+      url: `http://127.0.0.1:${port}`,
+      dataDir,
+    });
+    expect((await readFile(join(dataDir, 'LOCK'), 'utf8')).trim()).toBe(String(server.pid));
+
+    // Documents land in that directory: they are still there after a restart with the same env.
+    const writer = await connect(server.url, 'env-doc', ['ack']);
+    writer.doc.getText('t').insert(0, 'kept in WEFT_DATA_DIR');
+    await waitFor(() => writer.ackedUpdates === writer.sentUpdates, 'the insert to be durable');
+    expect(await server.kill('SIGTERM')).toEqual<ProcessExit>({ code: 0, signal: null });
+    const restarted = await processes.start({ env: { WEFT_DATA_DIR: dataDir } });
+    const reader = await connect(restarted.url, 'env-doc');
+    expect(reader.doc.getText('t').toString()).toBe('kept in WEFT_DATA_DIR');
+  });
+
+  it('answers GET /healthz with 200 and JSON', async () => {
+    const server = await processes.start({ dataDir: await tempDir() });
+    const idle = await fetch(`${server.httpUrl}/healthz`);
+    expect(idle.status).toBe(200);
+    expect(idle.headers.get('content-type')).toMatch(/^application\/json/);
+    const body = (await idle.json()) as Record<string, unknown>;
+    expect(body).toMatchObject({ ok: true, rooms: 0, connections: 0 });
+    expect(typeof body.uptimeSeconds).toBe('number');
+
+    await connect(server.url, 'health-doc');
+    const busy = await fetch(`${server.httpUrl}/healthz`);
+    expect(busy.status).toBe(200);
+    expect(await busy.json()).toMatchObject({ ok: true, rooms: 1, connections: 1 });
+  });
+});
