@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { CloseCode } from '@weft/protocol';
 import { createMemoryStorage } from '@weft/server';
 import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 import * as Y from 'yjs';
 import { createFaultyStorage } from '../helpers/faulty-storage.ts';
 import { connectProtocolClient, type ProtocolClient } from '../helpers/protocol-client.ts';
@@ -206,6 +207,16 @@ describe('server behaviour', () => {
     const reader = await connect(server, 'disk-full');
     await reader.synced;
     expect(reader.doc.getText('t').toString()).toBe('precious');
+  });
+
+  it('terminates a connection that stops answering pings, and keeps one that answers', async () => {
+    const server = await start({ pingIntervalMs: 30 });
+    const silent = new WebSocket(`${server.url}/liveness`, { autoPong: false });
+    const responsive = await connect(server, 'liveness');
+    const silentClosed = new Promise<number>((resolve) => silent.on('close', (code) => resolve(code)));
+    expect(await silentClosed).toBe(1006); // terminated: no close handshake
+    expect(responsive.socket.readyState).toBe(WebSocket.OPEN);
+    await waitFor(() => server.server.stats().connections === 1, 'the dead connection to be dropped');
   });
 
   it('closes only the connection that sent a malformed message', async () => {
