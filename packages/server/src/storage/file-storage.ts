@@ -143,9 +143,10 @@ export async function createFileStorage(options: FileStorageOptions): Promise<Do
       }
       snapshot = scan.records[0];
     }
-    const updates: Uint8Array[] = [];
+    let updates: Uint8Array[] = [];
     for (const generation of logs.filter((g) => g >= snapshotGeneration)) {
-      updates.push(...(await readLog(join(path, fileName('log', generation)), repair, name)));
+      // concat, not push(...records): a spread of a few hundred thousand records overflows the stack.
+      updates = updates.concat(await readLog(join(path, fileName('log', generation)), repair, name));
     }
     if (repair) {
       // Leftovers of a compaction that crashed before it finished deleting.
