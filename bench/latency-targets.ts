@@ -1,0 +1,151 @@
+import { open } from 'node:fs/promises';
+import { join } from 'node:path';
+import { WebSocket } from 'ws';
+import { connectProtocolClient, type ProtocolClient } from '../tests/helpers/protocol-client.ts';
+import { startChildServer } from './child-server.ts';
+import type { Probe } from './open-loop.ts';
+
+/** Something the latency bench sends to: a server, or a raw limit to compare it with. */
+export interface LatencyTarget {
+  name: string;
+  /** What the acknowledgement promises. */
+  ackMeans: string;
+  /** Starts the target with `writers` concurrent senders; `directory` is a fresh temp dir on the real disk. */
+  start(writers: number, directory: string): Promise<RunningTarget>;
+}
+
+export interface RunningTarget {
+  probes: Probe[];
+  stop(): Promise<void>;
+}
+
+const DOC_NAME = 'bench/durable-ack';
+
+/** Weft in a child process; `script` and `args` choose the storage. */
+export function weftTarget(
+  name: string,
+  ackMeans: string,
+  repoRoot: string,
+  script: string,
+  args: string[],
+): LatencyTarget {
+  return {
+    name,
+    ackMeans,
+    async start(writers, directory) {
+      const server = await startChildServer(
+        repoRoot,
+        script,
+        args.map((arg) => arg.replace('<dir>', directory)),
+      );
+      const clients = await Promise.all(
+        Array.from({ length: writers }, () => connectProtocolClient(server.url, DOC_NAME, { extensions: ['ack'] })),
+      );
+      await Promise.all(clients.map((client) => client.synced));
+      return {
+        probes: clients.map(durableAckProbe),
+        async stop() {
+          for (const client of clients) client.close();
+          await Promise.all(clients.map((client) => client.closed));
+          await server.stop();
+        },
+      };
+    },
+  };
+}
+
+/** Each probe inserts a few characters into a shared Y.Text; it resolves when a durable ack covers it. */
+function durableAckProbe(client: ProtocolClient): Probe {
+  const text = client.doc.getText('text');
+  // Waiting messages by number, in send order (Map keeps insertion order).
+  const waiting = new Map<number, { resolve(): void; reject(error: Error): void }>();
+  // Registered after the client's own listener, so `ackedUpdates` is already updated when this runs.
+  client.socket.on('message', () => {
+    for (const [seq, waiter] of waiting) {
+      if (seq > client.ackedUpdates) break;
+      waiting.delete(seq);
+      waiter.resolve();
+    }
+  });
+  client.socket.on('close', () => {
+    for (const waiter of waiting.values()) waiter.reject(new Error('socket closed before the ack'));
+    waiting.clear();
+  });
+  return () =>
+    new Promise((resolve, reject) => {
+      // The insert emits one Yjs update, which the client sends (and numbers) synchronously.
+      text.insert(text.length, 'abc ');
+      waiting.set(client.sentUpdates, { resolve, reject });
+    });
+}
+
+/**
+ * Raw disk limit: a loop that appends each message to a plain file and fdatasyncs it, one at a
+ * time and in order (no batching), so a slow fsync delays the ones behind it as it would in a log.
+ */
+export const fdatasyncTarget: LatencyTarget = {
+  name: 'raw: append + fdatasync loop (node fs)',
+  ackMeans: 'fsynced, one fsync per update',
+  async start(_writers, directory) {
+    const handle = await open(join(directory, 'raw.log'), 'a');
+    // About the size of a small Y.Text update record.
+    const record = Buffer.alloc(40, 0x61);
+    let previous: Promise<void> = Promise.resolve();
+    const probe: Probe = () => {
+      const synced = previous.then(async () => {
+        await handle.write(record);
+        await handle.datasync();
+      });
+      previous = synced.catch(() => undefined);
+      return synced;
+    };
+    return { probes: [probe], stop: () => handle.close() };
+  },
+};
+
+/** Raw network limit: a ws round trip through a process that only echoes. */
+export function wsEchoTarget(repoRoot: string): LatencyTarget {
+  return {
+    name: 'raw: ws echo round trip',
+    ackMeans: 'echoed (nothing stored)',
+    async start(writers) {
+      const server = await startChildServer(repoRoot, 'bench/servers/echo-server.ts', []);
+      const sockets = await Promise.all(Array.from({ length: writers }, () => connectEcho(server.url)));
+      return {
+        probes: sockets.map(echoProbe),
+        async stop() {
+          for (const socket of sockets) socket.close();
+          await server.stop();
+        },
+      };
+    },
+  };
+}
+
+async function connectEcho(url: string): Promise<WebSocket> {
+  const socket = new WebSocket(url, { perMessageDeflate: false });
+  await new Promise((resolve, reject) => {
+    socket.once('open', resolve);
+    socket.once('error', reject);
+  });
+  return socket;
+}
+
+function echoProbe(socket: WebSocket): Probe {
+  const waiting = new Map<number, () => void>();
+  let next = 0;
+  socket.on('message', (data: Buffer) => {
+    const seq = data.readUInt32LE(0);
+    waiting.get(seq)?.();
+    waiting.delete(seq);
+  });
+  return () =>
+    new Promise((resolve) => {
+      // A frame about the size of a Weft update message: a sequence number and padding.
+      const frame = Buffer.alloc(24, 0x61);
+      next += 1;
+      frame.writeUInt32LE(next, 0);
+      waiting.set(next, resolve);
+      socket.send(frame);
+    });
+}
