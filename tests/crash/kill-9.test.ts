@@ -93,10 +93,12 @@ describe('crash durability of the weft-server CLI', () => {
     const seed = testSeed('kill-9');
     const random = createRandom(seed);
     const dataDir = await createTempDir('weft-kill-9-');
-    cleanups.push(dataDir.remove);
     const sentByDoc = new Map<string, Set<string>>(DOC_NAMES.map((name) => [name, new Set()]));
     const ackedByDoc = new Map<string, Set<string>>(DOC_NAMES.map((name) => [name, new Set()]));
     let sentTotal = 0;
+    const serverWarnings: string[] = [];
+    if (process.env.KEEP_CRASH_DATA) console.log(`[kill-9] keeping data dir ${dataDir.path}`);
+    else cleanups.push(dataDir.remove);
 
     for (let cycle = 0; cycle < CYCLES; cycle++) {
       // From the second cycle on, this takes over the LOCK file the killed process left behind.
@@ -111,6 +113,11 @@ describe('crash durability of the weft-server CLI', () => {
       // The point of the test: a random moment, reproducible from the seed.
       await delay(KILL_AFTER_MS.min + random.int(KILL_AFTER_MS.max - KILL_AFTER_MS.min + 1));
       const killed = server.kill('SIGKILL');
+      serverWarnings.push(
+        ...server.logs
+          .filter((line) => Number(line.level) >= 40)
+          .map((line) => `cycle ${cycle}: ${JSON.stringify(line)}`),
+      );
       for (const writer of writers) writer.stop();
       expect(await killed).toEqual<ProcessExit>({ code: null, signal: 'SIGKILL' });
       expect(existsSync(join(dataDir.path, 'LOCK')), 'a killed server leaves its LOCK file').toBe(true);
@@ -129,6 +136,7 @@ describe('crash durability of the weft-server CLI', () => {
     }
 
     const server = await processes.start({ dataDir: dataDir.path });
+    if (serverWarnings.length > 0) console.log(`[kill-9] server warnings:\n${serverWarnings.join('\n')}`);
     let ackedTotal = 0;
     let presentTotal = 0;
     for (const docName of DOC_NAMES) {

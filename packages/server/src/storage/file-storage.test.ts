@@ -133,6 +133,27 @@ describe('FileStorage on disk', () => {
     expect((await readdir(path)).sort()).toEqual(['log-0000000002.bin', 'name', 'snapshot-0000000002.bin']);
   });
 
+  it('keeps records appended after a compaction that began while the log file was being opened', async () => {
+    // Regression: the log handle was labelled with the generation current when open() returned,
+    // not the one it opened, so later records went to a file the compaction then deleted.
+    let s = await open();
+    await s.append('d', bytes(1));
+    s = await open();
+    await s.load('d');
+    const first = s.append('d', bytes(2));
+    // Let append() queue its commit (a few microtasks), then run right after that commit started:
+    // it is now waiting for open() of log-0, whose completion comes in a later loop phase.
+    for (let i = 0; i < 5; i++) await Promise.resolve();
+    await new Promise((resolve) => setImmediate(resolve));
+    const compaction = s.compact('d', bytes(1, 2));
+    await Promise.all([first, compaction]);
+    await s.append('d', bytes(3));
+    s = await open();
+    const stored = await s.load('d');
+    expect(stored?.snapshot).toEqual(bytes(1, 2));
+    expect(stored?.updates.at(-1)).toEqual(bytes(3));
+  });
+
   it('keeps a second storage off the same data directory, and takes over a stale lock', async () => {
     await open();
     await expect(createFileStorage({ directory: dir.path })).rejects.toMatchObject({ code: 'data-dir-locked' });

@@ -209,16 +209,18 @@ export async function createFileStorage(options: FileStorageOptions): Promise<Do
   }
 
   async function currentLog(files: DocFiles): Promise<OpenLog> {
-    if (files.log?.generation === files.generation) return files.log;
+    // Read once: a compaction may bump the generation during the awaits below, and the handle must
+    // be labelled with the generation of the file it actually opened.
+    const generation = files.generation;
+    if (files.log?.generation === generation) return files.log;
     await files.log?.handle.close();
     files.log = undefined;
     await ensureDirectory(files);
-    const path = join(files.directory, fileName('log', files.generation));
-    const handle = await open(path, 'a');
+    const handle = await open(join(files.directory, fileName('log', generation)), 'a');
     const { size } = await handle.stat();
     // A new file's directory entry must be durable too, or the fsynced records could vanish with it.
     if (size === 0) await fsyncDirectory(files.directory);
-    files.log = { generation: files.generation, handle, size };
+    files.log = { generation, handle, size };
     return files.log;
   }
 
