@@ -219,6 +219,17 @@ describe('server behaviour', () => {
     await waitFor(() => server.server.stats().connections === 1, 'the dead connection to be dropped');
   });
 
+  it('closes a connection whose message exceeds maxPayload with 1009, and stores nothing of it', async () => {
+    const server = await start({ maxPayload: 4096 });
+    const big = await connect(server, 'limits');
+    await big.synced;
+    big.doc.getText('t').insert(0, 'x'.repeat(10_000));
+    expect((await big.closed).code).toBe(1009);
+    const reader = await connect(server, 'limits');
+    await reader.synced;
+    expect(reader.doc.getText('t').toString()).toBe('');
+  });
+
   it('closes only the connection that sent a malformed message', async () => {
     const server = await start();
     const honest = await connect(server, 'mixed');
