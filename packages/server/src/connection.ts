@@ -35,6 +35,13 @@ export interface ConnectionOptions {
   onClose(connection: Connection): void;
 }
 
+/** Close reasons are limited to 123 bytes of UTF-8; cut on a character boundary (ws throws otherwise). */
+function fitCloseReason(reason: string): string {
+  let fitted = reason;
+  while (Buffer.byteLength(fitted) > 123) fitted = fitted.slice(0, -1);
+  return fitted;
+}
+
 /**
  * Wraps a socket. Frames are handled strictly in arrival order; frames that arrive while the
  * document is still loading wait in a queue, so nothing is answered before the load finished.
@@ -59,8 +66,7 @@ export function createConnection(options: ConnectionOptions): Connection {
     if (closed) return;
     closed = true;
     if (extensions.has(Extension.error)) send(encodeError(code, reason));
-    // Close reasons are limited to 123 bytes by the WebSocket protocol.
-    socket.close(code, Buffer.from(reason).subarray(0, 123).toString());
+    socket.close(code, fitCloseReason(reason));
   };
 
   // Coalesced: one wait at a time; whatever arrived meanwhile is acked by the next wait.
