@@ -3,6 +3,7 @@ import { Awareness, applyAwarenessUpdate, encodeAwarenessUpdate, removeAwareness
 import * as Y from 'yjs';
 import { type CompactionOptions, createDocPersistence, type DocPersistence } from './doc-persistence.ts';
 import type { Logger } from './logger.ts';
+import { assertValidAwarenessUpdate, assertValidUpdate } from './peer-input.ts';
 import type { DocStorage } from './storage/doc-storage.ts';
 import { storageOrigin, type UpdateOrigin } from './update-origin.ts';
 
@@ -71,7 +72,7 @@ export async function loadRoom<Peer extends RoomPeer>(options: RoomOptions<Peer>
     if (origin === storageOrigin) return;
     // Persist what Yjs emitted (already deduplicated and integrated), never the raw client bytes.
     persistence.persist(update);
-    broadcast(encodeUpdate(update), origin?.kind === 'client' ? origin.peer : undefined);
+    broadcast(encodeUpdate(update), origin?.kind === 'client' && !origin.echo ? origin.peer : undefined);
   });
 
   awareness.on(
@@ -107,10 +108,15 @@ export async function loadRoom<Peer extends RoomPeer>(options: RoomOptions<Peer>
       return peers.size;
     },
     applyPeerUpdate(peer, update) {
-      Y.applyUpdate(doc, update, { kind: 'client', peer } satisfies UpdateOrigin<Peer>);
+      assertValidUpdate(update);
+      // This update may unblock updates Yjs held back for missing dependencies; the sender has never
+      // seen those, so it must receive the broadcast too.
+      const unblocks = doc.store.pendingStructs !== null || doc.store.pendingDs !== null;
+      Y.applyUpdate(doc, update, { kind: 'client', peer, echo: unblocks } satisfies UpdateOrigin<Peer>);
       persistence.persistPending();
     },
     applyPeerAwareness(peer, update) {
+      assertValidAwarenessUpdate(update);
       applyAwarenessUpdate(awareness, update, { kind: 'client', peer } satisfies UpdateOrigin<Peer>);
     },
     fullAwareness() {

@@ -121,8 +121,17 @@ export async function createServer(options: ServerOptions = {}): Promise<WeftSer
     registry.join(docName, connection).then(
       (joined) => {
         room = joined;
-        if (gone) registry.leave(joined, connection);
-        else connection.attach(joined);
+        if (gone) {
+          registry.leave(joined, connection);
+          return;
+        }
+        try {
+          connection.attach(joined);
+        } catch (error) {
+          // Never let one connection's failure become an unhandled rejection (which ends the process).
+          logger.error('could not start the session', { doc: docName, error: String(error) });
+          connection.close(CloseCode.internalError, 'could not start the session, retry later');
+        }
       },
       (error: unknown) => {
         if (isWeftError(error, 'document-corrupt')) {

@@ -4,7 +4,7 @@
  */
 export type UpdateOrigin<Peer> =
   | { readonly kind: 'storage' }
-  | { readonly kind: 'client'; readonly peer: Peer }
+  | { readonly kind: 'client'; readonly peer: Peer; readonly echo?: boolean }
   | { readonly kind: 'api' };
 
 export const storageOrigin = { kind: 'storage' } as const;
