@@ -8,6 +8,7 @@ import { runDurableAckLatency } from './durable-ack-latency.ts';
 import { describeMachine, type MachineInfo } from './machine.ts';
 import { renderScenario, type ScenarioReport } from './report.ts';
 import { loadTrace, type ReplayedTrace, replayTrace } from './trace.ts';
+import { runValidationCost } from './validation-cost.ts';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const tracePath = join(repoRoot, '..', 'shared', 'traces', 'automerge-paper.json.gz');
@@ -28,14 +29,22 @@ async function traceScenarios(tempRoot: string): Promise<ScenarioReport[]> {
   if (trace === undefined) {
     const reason = `trace not found at ${tracePath} (it lives in ../shared/traces next to the checkout)`;
     console.log(`\nSKIPPED cold-load and compaction: ${reason}`);
-    return [skipped('cold-load', 'Cold load', reason), skipped('compaction', 'Compaction', reason)];
+    return [
+      skipped('cold-load', 'Cold load', reason),
+      skipped('compaction', 'Compaction', reason),
+      skipped('validation-cost', 'Validation cost', reason),
+    ];
   }
   const replayed: ReplayedTrace = replayTrace(trace);
   console.log(
     `\nreplayed automerge-paper: ${replayed.edits.toLocaleString('en')} edits, ` +
       `${replayed.updates.length.toLocaleString('en')} updates in ${Math.round(replayed.replayMs)} ms`,
   );
-  return [show(await runColdLoad(replayed, tempRoot)), show(await runCompaction(replayed, tempRoot))];
+  return [
+    show(await runColdLoad(replayed, tempRoot)),
+    show(await runCompaction(replayed, tempRoot)),
+    show(runValidationCost(replayed)),
+  ];
 }
 
 function renderDocument(machine: MachineInfo, date: string, reports: ScenarioReport[]): string {
