@@ -1,15 +1,16 @@
 import { createHash } from 'node:crypto';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, readdir, readFile, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { CloseCode } from '@weft/protocol';
-import { createMemoryStorage } from '@weft/server';
+import { createFileStorage, createMemoryStorage } from '@weft/server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import * as Y from 'yjs';
 import { createFaultyStorage } from '../helpers/faulty-storage.ts';
 import { connectProtocolClient, type ProtocolClient } from '../helpers/protocol-client.ts';
 import { startTestServer, type TestServer } from '../helpers/start-server.ts';
+import { createTempDir } from '../helpers/temp-dir.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 /**
@@ -122,30 +123,51 @@ describe('server behaviour', () => {
     }
   });
 
-  it('closes a client with 4404 when its document is quarantined; others carry on', async () => {
-    const first = await start();
-    const writer = await connect(first, 'fragile', { extensions: ['ack'] });
-    for (let i = 0; i < 3; i++) writer.doc.getText('t').insert(0, `edit ${i} `);
-    await waitFor(() => writer.ackedUpdates === writer.sentUpdates, 'acks');
-    writer.close();
-    await first.stop();
-    // Shutdown compacted the document into a snapshot; damage it (a snapshot is never torn by a crash).
-    const hash = createHash('sha256').update('fragile').digest('hex');
-    const directory = join(first.dataDir, 'docs', hash.slice(0, 2), hash);
-    const snapshot = join(directory, (await readdir(directory)).find((f) => f.startsWith('snapshot-')) as string);
-    const bytes = await readFile(snapshot);
-    bytes[12] = (bytes[12] ?? 0) ^ 0xff;
-    await writeFile(snapshot, bytes);
+  /** Writes three real Yjs updates for `name` into a FileStorage log, as a crashed server would have left them. */
+  const writeLog = async (dataDir: string, name: string) => {
+    const storage = await createFileStorage({ directory: dataDir });
+    const doc = new Y.Doc();
+    const updates: Uint8Array[] = [];
+    doc.on('update', (update: Uint8Array) => updates.push(update));
+    for (const word of ['one ', 'two ', 'three']) doc.getText('t').insert(doc.getText('t').length, word);
+    for (const update of updates) await storage.append(name, update);
+    await storage.close();
+    const hash = createHash('sha256').update(name).digest('hex');
+    return { log: join(dataDir, 'docs', hash.slice(0, 2), hash, 'log-0000000000.bin'), updates };
+  };
 
-    const second = await start({ dataDir: first.dataDir });
-    const victim = await connect(second, 'fragile', { extensions: ['error'] });
+  it('recovers a document whose log ends in a torn record', async () => {
+    const dir = await createTempDir();
+    const { log } = await writeLog(dir.path, 'torn');
+    await appendFile(log, Buffer.from([200, 0, 0, 0, 1, 2, 3, 4, 9, 9])); // a header promising 200 bytes, then 2
+    const server = await start({ dataDir: dir.path });
+    const reader = await connect(server, 'torn');
+    await reader.synced;
+    expect(reader.doc.getText('t').toString()).toBe('one two three');
+    await server.dispose();
+    await dir.remove();
+  });
+
+  it('quarantines a document whose log is damaged before its tail: 4404, files untouched, others carry on', async () => {
+    const dir = await createTempDir();
+    const { log, updates } = await writeLog(dir.path, 'fragile');
+    const bytes = await readFile(log);
+    const middle = 8 + (updates[0] as Uint8Array).length + 8; // first payload byte of the second record
+    bytes[middle] = (bytes[middle] ?? 0) ^ 0xff;
+    await writeFile(log, bytes);
+
+    const server = await start({ dataDir: dir.path });
+    const victim = await connect(server, 'fragile', { extensions: ['error'] });
     const { code, reason } = await victim.closed;
     expect(code).toBe(CloseCode.documentUnavailable);
     expect(reason).toMatch(/quarantined/);
     expect(victim.receivedKinds).toEqual(['error']);
-    const healthy = await connect(second, 'healthy');
+    const healthy = await connect(server, 'healthy');
     await healthy.synced;
-    expect(await readFile(snapshot)).toEqual(bytes);
+    await server.stop();
+    expect(await readFile(log)).toEqual(bytes); // never overwritten, not even by the shutdown flush
+    await server.dispose();
+    await dir.remove();
   });
 
   it('restores every document identically after a restart', async () => {
