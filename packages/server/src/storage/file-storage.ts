@@ -181,15 +181,23 @@ export async function createFileStorage(options: FileStorageOptions): Promise<Do
     return { files, stored: recovered?.stored };
   }
 
+  /** Opens (recovers) a document and registers it, so concurrent callers share one open. */
+  function register(name: string): ReturnType<typeof openDoc> {
+    const opening = openDoc(name);
+    const files = opening.then((opened) => opened.files);
+    docs.set(name, files);
+    files.catch(() => {
+      if (docs.get(name) === files) docs.delete(name);
+    });
+    return opening;
+  }
+
   function filesOf(name: string): Promise<DocFiles> {
     if (closed) return Promise.reject(new WeftError('server-closed', 'storage is closed'));
-    let files = docs.get(name);
-    if (files === undefined) {
-      files = openDoc(name).then((opened) => opened.files);
-      docs.set(name, files);
-      files.catch(() => docs.delete(name));
-    }
-    return files;
+    // Every caller must await the very same promise: appends are queued in the order their
+    // continuations run, and that order is only guaranteed for continuations of one promise.
+    if (!docs.has(name)) void register(name).catch(() => undefined);
+    return docs.get(name) as Promise<DocFiles>;
   }
 
   async function ensureDirectory(files: DocFiles): Promise<void> {
@@ -306,11 +314,7 @@ export async function createFileStorage(options: FileStorageOptions): Promise<Do
         await drain(files);
         return (await recover(name, files.directory, false))?.stored;
       }
-      const opening = openDoc(name);
-      const files = opening.then((opened) => opened.files);
-      docs.set(name, files);
-      files.catch(() => docs.delete(name));
-      return (await opening).stored;
+      return (await register(name)).stored;
     },
 
     async append(name, update) {
