@@ -1,4 +1,4 @@
-import { CloseCode, type WeftError } from '@weft/protocol';
+import { CloseCode, WeftError } from '@weft/protocol';
 import type { Connection } from './connection.ts';
 import type { CompactionOptions } from './doc-persistence.ts';
 import type { Logger } from './logger.ts';
@@ -34,6 +34,7 @@ interface Entry {
 export function createRoomRegistry(options: RoomRegistryOptions): RoomRegistry {
   const { storage, logger } = options;
   const entries = new Map<string, Entry>();
+  let closing = false;
 
   const unload = (name: string, entry: Entry, room: Room<Connection>, flush: boolean): Promise<void> => {
     clearTimeout(entry.idleTimer);
@@ -69,6 +70,8 @@ export function createRoomRegistry(options: RoomRegistryOptions): RoomRegistry {
   return {
     async join(name, connection) {
       for (;;) {
+        // After shutdown began, a join must not load a document again behind the final flush.
+        if (closing) throw new WeftError('server-closed', 'server is shutting down');
         let entry = entries.get(name);
         if (entry === undefined) {
           const created: Entry = {
@@ -114,6 +117,7 @@ export function createRoomRegistry(options: RoomRegistryOptions): RoomRegistry {
     },
 
     async closeAll() {
+      closing = true;
       const pending = [...entries].map(async ([name, entry]) => {
         const room = await entry.loading.catch(() => undefined);
         if (room) await unload(name, entry, room, true);

@@ -134,7 +134,9 @@ export async function createServer(options: ServerOptions = {}): Promise<WeftSer
         }
       },
       (error: unknown) => {
-        if (isWeftError(error, 'document-corrupt')) {
+        if (isWeftError(error, 'server-closed')) {
+          connection.close(CloseCode.goingAway, 'server shutting down');
+        } else if (isWeftError(error, 'document-corrupt')) {
           logger.error('refusing a quarantined document', { doc: docName, error: error.message });
           connection.close(CloseCode.documentUnavailable, 'document is quarantined: its stored data is damaged');
         } else {
