@@ -2,6 +2,9 @@ import type { Duplex } from 'node:stream';
 
 /** Answers an upgrade request with a plain HTTP error and closes the socket (no WebSocket is made). */
 export function rejectUpgrade(socket: Duplex, status: number, reason: string): void {
+  // Node removed its own 'error' listener before emitting 'upgrade'; a client that resets the
+  // connection would otherwise raise an unhandled 'error' and end the process.
+  socket.on('error', () => undefined);
   const statusText: Record<number, string> = { 400: 'Bad Request', 404: 'Not Found', 503: 'Service Unavailable' };
   const body = `${reason}\n`;
   socket.end(

@@ -26,6 +26,8 @@ export interface RoomRegistryOptions {
 
 interface Entry {
   loading: Promise<Room<Connection>>;
+  /** The loaded room, once loaded. A room no longer in its entry is stale and must not touch it. */
+  room: Room<Connection> | undefined;
   /** Set while the room flushes before leaving the registry; joins wait for it, then reload. */
   unloading: Promise<void> | undefined;
   idleTimer: NodeJS.Timeout | undefined;
@@ -50,8 +52,8 @@ export function createRoomRegistry(options: RoomRegistryOptions): RoomRegistry {
       }
       await storage.release(name).catch((error: unknown) => logger.warn('release failed', { doc: name, error }));
       room.destroy();
-      // The entry leaves the registry only after its final flush resolved.
-      entries.delete(name);
+      // The entry leaves the registry only after its final flush resolved (and only if it is still ours).
+      if (entries.get(name) === entry) entries.delete(name);
       logger.debug('room unloaded', { doc: name });
     })();
     return entry.unloading;
@@ -64,7 +66,7 @@ export function createRoomRegistry(options: RoomRegistryOptions): RoomRegistry {
     });
     const entry = entries.get(room.name);
     for (const peer of room.peers) peer.close(CloseCode.internalError, 'storage unavailable, retry later');
-    if (entry) void unload(room.name, entry, room, false);
+    if (entry?.room === room) void unload(room.name, entry, room, false);
   };
 
   return {
@@ -82,13 +84,19 @@ export function createRoomRegistry(options: RoomRegistryOptions): RoomRegistry {
               compaction: options.compaction,
               onStorageFailure,
             }),
+            room: undefined,
             unloading: undefined,
             idleTimer: undefined,
           };
           entries.set(name, created);
-          created.loading.catch(() => {
-            if (entries.get(name) === created) entries.delete(name);
-          });
+          created.loading.then(
+            (loaded) => {
+              created.room = loaded;
+            },
+            () => {
+              if (entries.get(name) === created) entries.delete(name);
+            },
+          );
           entry = created;
         }
         if (entry.unloading) {
@@ -107,7 +115,8 @@ export function createRoomRegistry(options: RoomRegistryOptions): RoomRegistry {
     leave(room, connection) {
       if (room.leave(connection) > 0) return;
       const entry = entries.get(room.name);
-      if (entry === undefined || entry.unloading) return;
+      // A connection of a room that was already dropped (storage failure) must not unload its successor.
+      if (entry === undefined || entry.room !== room || entry.unloading) return;
       clearTimeout(entry.idleTimer);
       entry.idleTimer = setTimeout(() => void unload(room.name, entry, room, true), options.idleUnloadMs);
     },

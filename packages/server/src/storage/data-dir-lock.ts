@@ -1,4 +1,4 @@
-import { open, readFile, unlink } from 'node:fs/promises';
+import { link, open, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { WeftError } from '@weft/protocol';
 
@@ -36,12 +36,27 @@ function isHeld(content: string): boolean {
  */
 export async function acquireDataDirLock(directory: string): Promise<DataDirLock> {
   const path = join(directory, 'LOCK');
+  // The content is written first and the lock appears whole with link(), which fails if it exists:
+  // nobody can ever read a LOCK without its PID and take it for stale.
+  const draft = join(directory, `LOCK.${process.pid}.tmp`);
+  const handle = await open(draft, 'w');
+  try {
+    await handle.writeFile(`${process.pid} ${ownStartMs()}\n`);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    return await takeLock(directory, path, draft);
+  } finally {
+    await unlink(draft).catch(() => undefined);
+  }
+}
+
+async function takeLock(directory: string, path: string, draft: string): Promise<DataDirLock> {
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      const handle = await open(path, 'wx');
-      await handle.writeFile(`${process.pid} ${ownStartMs()}\n`);
-      await handle.sync();
-      await handle.close();
+      await link(draft, path);
       return { path, release: () => unlink(path).catch(() => undefined) };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;

@@ -23,7 +23,10 @@ export interface DocStorage {
    * refuse to serve the document rather than start it blank.
    */
   load(name: string): Promise<StoredDoc | undefined>;
-  /** Appends one update. Resolves only once the update would survive a crash of the process. */
+  /**
+   * Appends one update. Resolves only once the update would survive a crash of the process.
+   * An empty update changes no Yjs document; adapters may skip it.
+   */
   append(name: string, update: Uint8Array): Promise<void>;
   /**
    * Replaces the snapshot and every update appended before this call with `snapshot`, which must

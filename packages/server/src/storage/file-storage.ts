@@ -38,7 +38,8 @@ interface OpenLog {
 interface DocFiles {
   name: string;
   directory: string;
-  directoryReady: boolean;
+  /** Creating the folder and its `name` file, shared by everyone who needs them (single flight). */
+  directoryReady: Promise<void> | undefined;
   /** The generation new records go to: `log-<generation>`, after `snapshot-<generation>`. */
   generation: number;
   log: OpenLog | undefined;
@@ -169,7 +170,7 @@ export async function createFileStorage(options: FileStorageOptions): Promise<Do
     const files: DocFiles = {
       name,
       directory: path,
-      directoryReady: recovered?.hasNameFile ?? false,
+      directoryReady: recovered?.hasNameFile ? Promise.resolve() : undefined,
       generation: recovered?.generation ?? 0,
       log: undefined,
       queue: [],
@@ -200,20 +201,28 @@ export async function createFileStorage(options: FileStorageOptions): Promise<Do
     return docs.get(name) as Promise<DocFiles>;
   }
 
-  async function ensureDirectory(files: DocFiles): Promise<void> {
-    if (files.directoryReady) return;
+  function ensureDirectory(files: DocFiles): Promise<void> {
+    files.directoryReady ??= createDirectory(files).catch((error: unknown) => {
+      files.directoryReady = undefined;
+      throw error;
+    });
+    return files.directoryReady;
+  }
+
+  async function createDirectory(files: DocFiles): Promise<void> {
     await mkdir(files.directory, { recursive: true });
-    const nameFile = await open(join(files.directory, 'name'), 'w');
+    // Written aside and renamed into place, so a crash never leaves an empty or partial name.
+    const nameFile = await open(join(files.directory, 'name.tmp'), 'w');
     try {
       await nameFile.writeFile(files.name, 'utf8');
       await nameFile.sync();
     } finally {
       await nameFile.close();
     }
+    await rename(join(files.directory, 'name.tmp'), join(files.directory, 'name'));
     await fsyncDirectory(files.directory);
     await fsyncDirectory(join(files.directory, '..'));
     await fsyncDirectory(docsDirectory);
-    files.directoryReady = true;
   }
 
   async function currentLog(files: DocFiles): Promise<OpenLog> {
@@ -318,6 +327,8 @@ export async function createFileStorage(options: FileStorageOptions): Promise<Do
     },
 
     async append(name, update) {
+      // An empty update changes nothing, and a zero-length record would read back as damage.
+      if (update.length === 0) return;
       // Encode (copy) before any await: the caller may reuse its buffer as soon as we return.
       const record = encodeRecord(update);
       const files = await filesOf(name);

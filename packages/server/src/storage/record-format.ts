@@ -21,14 +21,29 @@ export type RecordScan =
   /** A damaged record is followed by more data: something other than a crash damaged the file. */
   | { kind: 'corrupt'; records: Uint8Array[]; offset: number; reason: string };
 
-// A crash can only damage the last, unsynced write, and that write is always at the end of the file.
-// A bad record counts as a torn tail when nothing after it could be real data: it runs past the
-// end of the file, it is the last record, or only zero bytes (unwritten blocks) follow it.
-function isTail(bytes: Uint8Array, offset: number, recordEnd: number): boolean {
-  if (recordEnd >= bytes.length) return true;
-  for (let i = offset; i < bytes.length; i++) if (bytes[i] !== 0) return false;
-  return true;
+// Work allowed for the search below (bytes checksummed). When it runs out we call the file corrupt:
+// quarantining by mistake costs availability, truncating by mistake would lose acknowledged data.
+const SEARCH_BUDGET_BYTES = 64 * 1024 * 1024;
+
+/** True if a complete record with a matching checksum starts anywhere after `from`. */
+function validRecordAfter(view: Buffer, from: number): boolean {
+  let budget = SEARCH_BUDGET_BYTES;
+  for (let position = from; position + RECORD_HEADER_BYTES < view.length; position++) {
+    const length = view.readUInt32LE(position);
+    const end = position + RECORD_HEADER_BYTES + length;
+    if (length === 0 || end > view.length) continue;
+    budget -= length;
+    if (budget < 0) return true;
+    if (crc32(view.subarray(position + RECORD_HEADER_BYTES, end)) === view.readUInt32LE(position + 4)) return true;
+  }
+  return false;
 }
+
+// A crash can only damage the last, unsynced write, which is a prefix of the records it carried
+// (possibly followed by zero-filled blocks). So a damaged record is a torn tail exactly when no
+// valid record follows it; anything valid after it (even behind a damaged length field) means the
+// damage came from elsewhere, and the file is corrupt.
+const isTail = (view: Buffer, offset: number) => !validRecordAfter(view, offset + 1);
 
 /** Splits a file's bytes into records and says whether the file is clean, torn at its tail, or corrupt. */
 export function scanRecords(bytes: Uint8Array): RecordScan {
@@ -50,7 +65,7 @@ export function scanRecords(bytes: Uint8Array): RecordScan {
             ? 'checksum mismatch'
             : undefined;
     if (problem !== undefined) {
-      if (isTail(view, offset, end)) return { kind: 'torn-tail', records, validBytes: offset };
+      if (isTail(view, offset)) return { kind: 'torn-tail', records, validBytes: offset };
       return { kind: 'corrupt', records, offset, reason: problem };
     }
     // Plain Uint8Array views (not Buffers), as the DocStorage contract promises.

@@ -1,0 +1,121 @@
+import type { Socket } from 'node:net';
+import { CloseCode } from '@weft/protocol';
+import { createFileStorage } from '@weft/server';
+import { afterEach, expect, it } from 'vitest';
+import type * as Y from 'yjs';
+import { createFaultyStorage } from '../helpers/faulty-storage.ts';
+import { connectProtocolClient, type ProtocolClient } from '../helpers/protocol-client.ts';
+import { startTestServer, type TestServer } from '../helpers/start-server.ts';
+import { createTempDir } from '../helpers/temp-dir.ts';
+import { waitFor } from '../helpers/wait-for.ts';
+
+/**
+ * After a storage failure the old room (A) is unloaded, but the connections it closed stay in
+ * A.peers until their close handshake completes. When such a late 'close' arrives after a new
+ * room (B) for the same document was loaded, registry.leave(A, conn) finds entry B in the map
+ * and arms B's idle timer with room A: B is dropped from the registry while it still has peers.
+ */
+const servers: TestServer[] = [];
+const clients: ProtocolClient[] = [];
+const cleanups: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const client of clients.splice(0)) client.close();
+  for (const server of servers.splice(0)) await server.dispose();
+  for (const cleanup of cleanups.splice(0)) await cleanup();
+});
+async function faultyFileStorage() {
+  const temp = await createTempDir();
+  const faulty = createFaultyStorage(await createFileStorage({ directory: temp.path }));
+  cleanups.push(async () => {
+    await faulty.storage.close();
+    await temp.remove();
+  });
+  return { ...faulty, temp };
+}
+
+it('a late close of a connection of a failed room does not unload the new room of that document', async () => {
+  const { storage, control, temp } = await faultyFileStorage();
+  const server = await startTestServer({ storage, dataDir: temp.path, idleUnloadMs: 0 });
+  servers.push(server);
+  const connect = async (name: string, doc?: Y.Doc) => {
+    const client = await connectProtocolClient(server.url, name, { doc, extensions: ['ack'] });
+    clients.push(client);
+    return client;
+  };
+
+  // A client whose network stalls: it stops reading, so it never answers the server's close frame.
+  const slow = await connect('doc');
+  await slow.synced;
+  await waitFor(() => slow.ackedUpdates === slow.sentUpdates, 'handshake ack');
+  const tcp = (slow.socket as unknown as { _socket: Socket })._socket;
+  tcp.pause();
+
+  control.failAppends = true;
+  slow.doc.getText('t').insert(0, 'x'); // append fails -> room A closes its peers and unloads
+  await waitFor(() => server.server.stats().rooms === 0, 'room A to unload');
+  control.failAppends = false;
+
+  // Another client loads the document again: room B.
+  const writer = await connect('doc');
+  await writer.synced;
+  expect(server.server.stats().rooms).toBe(1);
+
+  // The stalled client's network comes back; its close handshake completes now.
+  tcp.resume();
+  expect((await slow.closed).code).toBe(CloseCode.internalError);
+  await waitFor(() => server.server.stats().connections === 1, 'the stale connection to be gone');
+
+  // Room B still has a live peer, so it must still be the room of "doc" ...
+  const reader = await connect('doc');
+  await reader.synced;
+  expect(server.server.stats().rooms).toBe(1);
+  // ... and edits must reach everyone connected to "doc".
+  writer.doc.getText('t').insert(0, 'hello');
+  await waitFor(() => reader.doc.getText('t').toString().includes('hello'), 'edit to reach the reader', 2000);
+});
+
+it('an acked update is not deleted by a later room of the same document (was: stale leave unloaded it) is deleted from disk by a compaction of the other room', async () => {
+  const { storage, control, temp } = await faultyFileStorage();
+  const server = await startTestServer({ storage, dataDir: temp.path, idleUnloadMs: 0 });
+  servers.push(server);
+  const connect = async (name: string, doc?: Y.Doc) => {
+    const client = await connectProtocolClient(server.url, name, { doc, extensions: ['ack'] });
+    clients.push(client);
+    return client;
+  };
+  const slow = await connect('doc');
+  await slow.synced;
+  slow.doc.getText('t').insert(0, 'base ');
+  await waitFor(() => slow.ackedUpdates === slow.sentUpdates, 'acks');
+  const tcp = (slow.socket as unknown as { _socket: Socket })._socket;
+  tcp.pause();
+  control.failAppends = true;
+  slow.doc.getText('t').insert(0, 'x');
+  await waitFor(() => server.server.stats().rooms === 0, 'room A to unload');
+  control.failAppends = false;
+  const writer = await connect('doc');
+  await writer.synced;
+  tcp.resume();
+  await slow.closed;
+  await waitFor(() => server.server.stats().connections === 1, 'the stale connection to be gone');
+
+  const other = await connect('doc'); // room C, loaded from disk
+  await other.synced;
+  writer.doc.getText('t').insert(0, 'ACKED ');
+  await waitFor(() => writer.ackedUpdates === writer.sentUpdates, 'writer ack'); // durable, says the server
+  // Had the stale leave dropped room B, `other` would be alone in a room C without ACKED, whose
+  // final flush would compact without it and delete the log holding it.
+  other.close();
+  await waitFor(() => server.server.stats().connections === 1, 'other to leave');
+  writer.close();
+  await waitFor(() => server.server.stats().connections === 0 && server.server.stats().rooms === 0, 'unloads');
+  await server.stop();
+  await storage.close(); // the test owns this storage (releases the lock)
+
+  const restarted = await startTestServer({ dataDir: temp.path });
+  servers.push(restarted);
+  const check = await connectProtocolClient(restarted.url, 'doc');
+  clients.push(check);
+  await check.synced;
+  expect(check.doc.getText('t').toString()).toContain('ACKED');
+});
