@@ -252,6 +252,17 @@ describe('server behaviour', () => {
     expect(reader.doc.getText('t').toString()).toBe('');
   });
 
+  it('closes with 1013 a client that sends more than maxPayload while its document loads', async () => {
+    const { storage, control } = createFaultyStorage(createMemoryStorage());
+    control.loadDelayMs = 300;
+    const server = await start({ storage, maxPayload: 4096 });
+    const eager = await connect(server, 'loading');
+    for (let i = 0; i < 3; i++) eager.sendRaw(new Uint8Array(2000).fill(1));
+    expect((await eager.closed).code).toBe(CloseCode.tryAgainLater);
+    const patient = await connect(server, 'loading');
+    await patient.synced;
+  });
+
   it('closes only the connection that sent a malformed message', async () => {
     const server = await start();
     const honest = await connect(server, 'mixed');

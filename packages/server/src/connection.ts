@@ -31,6 +31,8 @@ export interface ConnectionOptions {
   docName: string;
   extensions: ReadonlySet<ExtensionName>;
   logger: Logger;
+  /** Most bytes of frames held while the document loads; past it the connection is closed (1013). */
+  maxQueuedBytes: number;
   /** Called once, after the socket closed (for any reason). */
   onClose(connection: Connection): void;
 }
@@ -51,6 +53,7 @@ export function createConnection(options: ConnectionOptions): Connection {
   const wantsAcks = extensions.has(Extension.durableAck);
   let room: Room<Connection> | undefined;
   let queued: Uint8Array[] | undefined = [];
+  let queuedBytes = 0;
   let alive = true;
   let closed = false;
   // Durable acks: update-bearing messages are numbered 1, 2, ... per connection.
@@ -133,8 +136,16 @@ export function createConnection(options: ConnectionOptions): Connection {
       close(CloseCode.badRequest, 'text frames are not supported; send binary y-protocols messages');
       return;
     }
-    if (room === undefined) queued?.push(data);
-    else handleFrame(room, data);
+    if (room !== undefined) {
+      handleFrame(room, data);
+      return;
+    }
+    queuedBytes += data.length;
+    if (queuedBytes > options.maxQueuedBytes) {
+      close(CloseCode.tryAgainLater, 'too much data sent while the document was loading');
+      return;
+    }
+    queued?.push(data);
   });
   socket.on('pong', () => {
     alive = true;

@@ -88,9 +88,10 @@ export async function createServer(options: ServerOptions = {}): Promise<WeftSer
     compaction: { ...compactionDefaults, ...options.compaction },
     idleUnloadMs: options.idleUnloadMs ?? serverDefaults.idleUnloadMs,
   });
+  const maxPayload = options.maxPayload ?? serverDefaults.maxPayload;
   const wss = new WebSocketServer({
     noServer: true,
-    maxPayload: options.maxPayload ?? serverDefaults.maxPayload,
+    maxPayload,
     perMessageDeflate: false,
   });
   const connections = new Set<Connection>();
@@ -111,6 +112,7 @@ export async function createServer(options: ServerOptions = {}): Promise<WeftSer
       docName,
       extensions,
       logger,
+      maxQueuedBytes: maxPayload,
       onClose: (closed) => {
         gone = true;
         connections.delete(closed);
