@@ -23,18 +23,14 @@ afterEach(async () => {
   for (const server of servers.splice(0)) await server.dispose();
   for (const cleanup of cleanups.splice(0)) await cleanup();
 });
-async function faultyFileStorage() {
+/** A server on a FileStorage whose appends the test can make fail, and a connect helper. */
+async function startOnFaultyStorage() {
   const temp = await createTempDir();
-  const faulty = createFaultyStorage(await createFileStorage({ directory: temp.path }));
+  const { storage, control } = createFaultyStorage(await createFileStorage({ directory: temp.path }));
   cleanups.push(async () => {
-    await faulty.storage.close();
+    await storage.close();
     await temp.remove();
   });
-  return { ...faulty, temp };
-}
-
-it('a late close of a connection of a failed room does not unload the new room of that document', async () => {
-  const { storage, control, temp } = await faultyFileStorage();
   const server = await startTestServer({ storage, dataDir: temp.path, idleUnloadMs: 0 });
   servers.push(server);
   const connect = async (name: string, doc?: Y.Doc) => {
@@ -42,77 +38,71 @@ it('a late close of a connection of a failed room does not unload the new room o
     clients.push(client);
     return client;
   };
+  return { server, storage, control, temp, connect };
+}
 
-  // A client whose network stalls: it stops reading, so it never answers the server's close frame.
-  const slow = await connect('doc');
-  await slow.synced;
-  await waitFor(() => slow.ackedUpdates === slow.sentUpdates, 'handshake ack');
+/** Makes room A fail while `slow` stops reading (so its close handshake hangs), then loads room B. */
+async function failRoomWithStalledClient(
+  setup: Awaited<ReturnType<typeof startOnFaultyStorage>>,
+  slow: ProtocolClient,
+) {
   const tcp = (slow.socket as unknown as { _socket: Socket })._socket;
   tcp.pause();
-
-  control.failAppends = true;
+  setup.control.failAppends = true;
   slow.doc.getText('t').insert(0, 'x'); // append fails -> room A closes its peers and unloads
-  await waitFor(() => server.server.stats().rooms === 0, 'room A to unload');
-  control.failAppends = false;
-
-  // Another client loads the document again: room B.
-  const writer = await connect('doc');
+  await waitFor(() => setup.server.server.stats().rooms === 0, 'room A to unload');
+  setup.control.failAppends = false;
+  const writer = await setup.connect('doc'); // room B
   await writer.synced;
-  expect(server.server.stats().rooms).toBe(1);
-
-  // The stalled client's network comes back; its close handshake completes now.
+  expect(setup.server.server.stats().rooms).toBe(1);
+  // The stalled client's network comes back; its close handshake completes only now.
   tcp.resume();
   expect((await slow.closed).code).toBe(CloseCode.internalError);
-  await waitFor(() => server.server.stats().connections === 1, 'the stale connection to be gone');
+  await waitFor(() => setup.server.server.stats().connections === 1, 'the stale connection to be gone');
+  return writer;
+}
+
+it('a late close of a connection of a failed room does not unload the new room of that document', async () => {
+  const setup = await startOnFaultyStorage();
+  const slow = await setup.connect('doc');
+  await slow.synced;
+  await waitFor(() => slow.ackedUpdates === slow.sentUpdates, 'handshake ack');
+  const writer = await failRoomWithStalledClient(setup, slow);
 
   // Room B still has a live peer, so it must still be the room of "doc" ...
-  const reader = await connect('doc');
+  const reader = await setup.connect('doc');
   await reader.synced;
-  expect(server.server.stats().rooms).toBe(1);
+  expect(setup.server.server.stats().rooms).toBe(1);
   // ... and edits must reach everyone connected to "doc".
   writer.doc.getText('t').insert(0, 'hello');
   await waitFor(() => reader.doc.getText('t').toString().includes('hello'), 'edit to reach the reader', 2000);
 });
 
-it('an acked update is not deleted by a later room of the same document (was: stale leave unloaded it) is deleted from disk by a compaction of the other room', async () => {
-  const { storage, control, temp } = await faultyFileStorage();
-  const server = await startTestServer({ storage, dataDir: temp.path, idleUnloadMs: 0 });
-  servers.push(server);
-  const connect = async (name: string, doc?: Y.Doc) => {
-    const client = await connectProtocolClient(server.url, name, { doc, extensions: ['ack'] });
-    clients.push(client);
-    return client;
-  };
-  const slow = await connect('doc');
+it('an acked update is never compacted away by a later room of the same document', async () => {
+  const setup = await startOnFaultyStorage();
+  const slow = await setup.connect('doc');
   await slow.synced;
   slow.doc.getText('t').insert(0, 'base ');
   await waitFor(() => slow.ackedUpdates === slow.sentUpdates, 'acks');
-  const tcp = (slow.socket as unknown as { _socket: Socket })._socket;
-  tcp.pause();
-  control.failAppends = true;
-  slow.doc.getText('t').insert(0, 'x');
-  await waitFor(() => server.server.stats().rooms === 0, 'room A to unload');
-  control.failAppends = false;
-  const writer = await connect('doc');
-  await writer.synced;
-  tcp.resume();
-  await slow.closed;
-  await waitFor(() => server.server.stats().connections === 1, 'the stale connection to be gone');
+  const writer = await failRoomWithStalledClient(setup, slow);
 
-  const other = await connect('doc'); // room C, loaded from disk
+  const other = await setup.connect('doc');
   await other.synced;
   writer.doc.getText('t').insert(0, 'ACKED ');
   await waitFor(() => writer.ackedUpdates === writer.sentUpdates, 'writer ack'); // durable, says the server
   // Had the stale leave dropped room B, `other` would be alone in a room C without ACKED, whose
   // final flush would compact without it and delete the log holding it.
   other.close();
-  await waitFor(() => server.server.stats().connections === 1, 'other to leave');
+  await waitFor(() => setup.server.server.stats().connections === 1, 'other to leave');
   writer.close();
-  await waitFor(() => server.server.stats().connections === 0 && server.server.stats().rooms === 0, 'unloads');
-  await server.stop();
-  await storage.close(); // the test owns this storage (releases the lock)
+  await waitFor(
+    () => setup.server.server.stats().connections === 0 && setup.server.server.stats().rooms === 0,
+    'unloads',
+  );
+  await setup.server.stop();
+  await setup.storage.close(); // the test owns this storage (releases the lock)
 
-  const restarted = await startTestServer({ dataDir: temp.path });
+  const restarted = await startTestServer({ dataDir: setup.temp.path });
   servers.push(restarted);
   const check = await connectProtocolClient(restarted.url, 'doc');
   clients.push(check);
