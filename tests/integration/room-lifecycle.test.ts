@@ -11,9 +11,9 @@ import { waitFor } from '../helpers/wait-for.ts';
 
 /**
  * After a storage failure the old room (A) is unloaded, but the connections it closed stay in
- * A.peers until their close handshake completes. When such a late 'close' arrives after a new
- * room (B) for the same document was loaded, registry.leave(A, conn) finds entry B in the map
- * and arms B's idle timer with room A: B is dropped from the registry while it still has peers.
+ * A.peers until their close handshake completes. Such a late 'close' may arrive after a new room
+ * (B) for the same document was loaded; registry.leave(A, conn) must then leave B alone (it once
+ * armed B's idle timer and dropped B from the registry while B still had peers).
  */
 const servers: TestServer[] = [];
 const clients: ProtocolClient[] = [];
