@@ -9,6 +9,7 @@ export default defineConfig({
     alias: {
       '@weft/protocol': source('./packages/protocol/src/index.ts'),
       '@weft/server': source('./packages/server/src/index.ts'),
+      '@weft/client': source('./packages/client/src/index.ts'),
     },
   },
   test: {
