@@ -11,6 +11,7 @@ Options:
   --port <n>        port to listen on            (env PORT, default ${serverDefaults.port})
   --host <addr>     interface to listen on       (env HOST, default: all interfaces)
   --data-dir <dir>  where documents are stored   (env WEFT_DATA_DIR, default ${serverDefaults.dataDir})
+  --static <dir>    serve a built web app at /   (env WEFT_STATIC_DIR; status page moves to /status)
   -h, --help        show this help
 
 Clients connect to ws://<host>:<port>/<document-name>.
@@ -43,6 +44,7 @@ async function main(): Promise<void> {
       port: { type: 'string' },
       host: { type: 'string' },
       'data-dir': { type: 'string' },
+      static: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -54,9 +56,10 @@ async function main(): Promise<void> {
   const port = parsePort(values.port ?? process.env.PORT ?? String(serverDefaults.port));
   const host = values.host ?? process.env.HOST;
   const dataDir = values['data-dir'] ?? process.env.WEFT_DATA_DIR ?? serverDefaults.dataDir;
-  const server = await createServer({ port, host, dataDir, logger });
+  const staticDir = values.static ?? process.env.WEFT_STATIC_DIR;
+  const server = await createServer({ port, host, dataDir, logger, staticDir });
   const shownHost = host === undefined ? 'localhost' : host.includes(':') ? `[${host}]` : host;
-  logger.info('weft-server listening', { url: `http://${shownHost}:${server.port}`, dataDir });
+  logger.info('weft-server listening', { url: `http://${shownHost}:${server.port}`, dataDir, staticDir });
 
   let stopping = false;
   const stop = (signal: string) => {

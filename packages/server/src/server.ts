@@ -9,6 +9,7 @@ import { rejectUpgrade } from './http-responses.ts';
 import { type Logger, silentLogger } from './logger.ts';
 import type { Room } from './room.ts';
 import { createRoomRegistry } from './room-registry.ts';
+import { createStaticFiles } from './static-files.ts';
 import { renderStatusPage, type ServerStats } from './status-page.ts';
 import type { DocStorage } from './storage/doc-storage.ts';
 import { createFileStorage } from './storage/file-storage.ts';
@@ -36,6 +37,11 @@ export interface ServerOptions {
   maxPayload?: number;
   /** When the persistence layer folds the log into a snapshot. */
   compaction?: Partial<CompactionOptions>;
+  /**
+   * Serve this directory (a built web app, e.g. `packages/demo/dist`) over HTTP at `/`; unknown
+   * extension-less paths get its `index.html`. The status page then moves to `/status`.
+   */
+  staticDir?: string;
 }
 
 export const serverDefaults = {
@@ -56,8 +62,9 @@ export interface WeftServer {
   readonly storage: DocStorage;
   stats(): ServerStats;
   /**
-   * Serves `/healthz` and the status page at `/`. Standalone servers call it for every request;
-   * when attached, call it from your own handler if you want them. Returns false if not handled.
+   * Serves `/healthz`, the status page at `/` (`/status` with `staticDir`) and the static files.
+   * Standalone servers call it for every request; when attached, call it from your own handler if
+   * you want them. Returns false if not handled.
    */
   handleRequest(request: IncomingMessage, response: ServerResponse): boolean;
   /** Closes every connection, flushes and unloads every document, releases storage. */
@@ -173,6 +180,10 @@ export async function createServer(options: ServerOptions = {}): Promise<WeftSer
     wss.handleUpgrade(request, socket, head, (ws) => onConnection(ws, docName, extensionsFromUrl(url)));
   };
 
+  const staticFiles =
+    options.staticDir === undefined ? undefined : createStaticFiles({ directory: options.staticDir, logger });
+  const statusPath = staticFiles ? '/status' : '/';
+
   const handleRequest = (request: IncomingMessage, response: ServerResponse): boolean => {
     const path = (request.url ?? '/').split('?', 1)[0];
     if (request.method !== 'GET' && request.method !== 'HEAD') return false;
@@ -181,10 +192,26 @@ export async function createServer(options: ServerOptions = {}): Promise<WeftSer
       response.end(JSON.stringify({ ok: !closing, ...stats() }));
       return true;
     }
-    if (path === '/') {
+    if (path === statusPath) {
       const host = request.headers.host ?? `localhost:${port}`;
       response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
       response.end(renderStatusPage(stats(), `ws://${host}${basePath}<document-name>`));
+      return true;
+    }
+    if (staticFiles) {
+      // Claimed synchronously so the caller does not answer too; the file is sent asynchronously.
+      staticFiles.handle(request, response).then(
+        (handled) => {
+          if (handled) return;
+          response.writeHead(404, { 'content-type': 'text/plain' });
+          response.end('not found\n');
+        },
+        (error: unknown) => {
+          logger.warn('static file request failed', { error: String(error) });
+          if (!response.headersSent) response.writeHead(500, { 'content-type': 'text/plain' });
+          response.end();
+        },
+      );
       return true;
     }
     return false;
