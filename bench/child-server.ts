@@ -6,6 +6,8 @@ import { createInterface } from 'node:readline';
 export interface ChildServer {
   /** ws://host:port */
   url: string;
+  /** The server process, for its CPU time and RSS in /proc. */
+  pid: number;
   /** SIGTERM, then SIGKILL if it has not exited after a few seconds. */
   stop(): Promise<void>;
 }
@@ -17,16 +19,25 @@ const STOP_TIMEOUT_MS = 10_000;
  * Runs `node --conditions=@weft/source --import tsx <script> ...args` in `cwd` and waits for the
  * first stdout line that is JSON with a `url` field (pino's "weft-server listening" line has one).
  */
-export async function startChildServer(cwd: string, script: string, args: readonly string[]): Promise<ChildServer> {
-  const child = spawn(process.execPath, ['--conditions=@weft/source', '--import', 'tsx', script, ...args], {
-    cwd,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+export async function startChildServer(
+  cwd: string,
+  script: string,
+  args: readonly string[],
+  nodeArgs: readonly string[] = [],
+): Promise<ChildServer> {
+  const child = spawn(
+    process.execPath,
+    [...nodeArgs, '--conditions=@weft/source', '--import', 'tsx', script, ...args],
+    {
+      cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const stderr: string[] = [];
   child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
   try {
     const url = await listeningUrl(child);
-    return { url: url.replace(/^http/, 'ws'), stop: () => stopChild(child) };
+    return { url: url.replace(/^http/, 'ws'), pid: child.pid as number, stop: () => stopChild(child) };
   } catch (error) {
     child.kill('SIGKILL');
     throw new Error(`${script} did not start: ${String(error)}\n${stderr.join('')}`);

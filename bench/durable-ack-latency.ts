@@ -26,7 +26,7 @@ function targets(repoRoot: string): LatencyTarget[] {
   const cliArgs = ['--port', '0', '--host', '127.0.0.1', '--data-dir', '<dir>'];
   return [
     weftTarget('Weft + FileStorage', 'durable: fsynced', repoRoot, 'packages/server/src/cli.ts', cliArgs),
-    weftTarget('Weft + MemoryStorage', 'in memory (no fsync)', repoRoot, 'bench/servers/memory-server.ts', []),
+    weftTarget('Weft + MemoryStorage', 'in memory (no fsync)', repoRoot, 'bench/servers/weft-server.ts', []),
     fdatasyncTarget,
     wsEchoTarget(repoRoot),
   ];

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
-/** Sends one message and resolves when its acknowledgement arrives. */
-export type Probe = () => Promise<void>;
+/** Sends one message and resolves when its acknowledgement arrives; `measured` is false during the warm-up. */
+export type Probe = (measured: boolean) => Promise<void>;
 
 export interface OpenLoopOptions {
   /** Messages per second over all probes together. */
@@ -41,7 +41,7 @@ export async function runOpenLoop(probes: readonly Probe[], options: OpenLoopOpt
   const send = (index: number, scheduledAt: number) => {
     const probe = probes[index % probes.length] as Probe;
     const sentAt = performance.now();
-    const acked = probe();
+    const acked = probe(index >= firstMeasured);
     if (index < firstMeasured) {
       acked.catch(() => undefined);
       return;

@@ -1,0 +1,19 @@
+// Weft as a benchmark target, started like the CLI but without its logger (the peers log nothing
+// either): `--data-dir <dir>` for the default durable FileStorage, no flag for MemoryStorage.
+import { parseArgs } from 'node:util';
+import { createMemoryStorage, createServer } from '@weft/server';
+
+const { values } = parseArgs({ options: { 'data-dir': { type: 'string' } } });
+const dataDir = values['data-dir'];
+const server = await createServer({
+  host: '127.0.0.1',
+  port: 0,
+  ...(dataDir === undefined ? { storage: createMemoryStorage() } : { dataDir }),
+});
+console.log(JSON.stringify({ msg: 'weft-server listening', url: `http://127.0.0.1:${server.port}` }));
+process.on('SIGTERM', () => {
+  server.close().then(
+    () => process.exit(0),
+    () => process.exit(1),
+  );
+});

@@ -1,0 +1,69 @@
+import { type ChildServer, startChildServer } from './child-server.ts';
+import type { WireProtocol } from './load-client.ts';
+
+/** A server the multi-server scenarios compare, each in its own child process. */
+export interface ServerTarget {
+  id: 'relay' | 'weft' | 'y-websocket' | 'hocuspocus';
+  name: string;
+  protocol: WireProtocol;
+  /** What the server does with an update before (or after) it forwards it. */
+  storage: string;
+  start(options: StartOptions): Promise<ChildServer>;
+}
+
+export interface StartOptions {
+  repoRoot: string;
+  /** A fresh temp dir on the real disk (Weft keeps its data directory there). */
+  directory: string;
+  /** Extra node flags, e.g. --cpu-prof. */
+  nodeArgs?: string[];
+  /** Relay only: a file whose bytes are sent to every new socket. */
+  greetingFile?: string;
+}
+
+export const relayTarget: ServerTarget = {
+  id: 'relay',
+  name: 'raw ws relay',
+  protocol: 'relay',
+  storage: 'none: forwards bytes, no Yjs',
+  start: ({ repoRoot, nodeArgs, greetingFile }) =>
+    startChildServer(
+      repoRoot,
+      'bench/servers/relay-server.ts',
+      greetingFile ? ['--greeting', greetingFile] : [],
+      nodeArgs,
+    ),
+};
+
+/** Weft with its default durable FileStorage; `script` is bench/servers/weft-server.ts or a snapshot's copy. */
+export function weftTarget(script: string): ServerTarget {
+  return {
+    id: 'weft',
+    name: 'Weft',
+    protocol: 'y-protocols',
+    storage: 'FileStorage: durable, fsynced log',
+    start: ({ repoRoot, directory, nodeArgs }) =>
+      startChildServer(repoRoot, script, ['--data-dir', `${directory}/data`], nodeArgs),
+  };
+}
+
+export const yWebsocketTarget: ServerTarget = {
+  id: 'y-websocket',
+  name: '@y/websocket-server 0.1.1',
+  protocol: 'y-protocols',
+  storage: 'in memory only',
+  start: ({ repoRoot, nodeArgs }) => startChildServer(repoRoot, 'bench/servers/y-websocket-server.ts', [], nodeArgs),
+};
+
+export const hocuspocusTarget: ServerTarget = {
+  id: 'hocuspocus',
+  name: '@hocuspocus/server 4',
+  protocol: 'hocuspocus',
+  storage: 'in memory only',
+  start: ({ repoRoot, nodeArgs }) => startChildServer(repoRoot, 'bench/servers/hocuspocus-server.ts', [], nodeArgs),
+};
+
+/** The raw relay first: every ratio is taken against it. */
+export function allTargets(weftScript: string): ServerTarget[] {
+  return [relayTarget, weftTarget(weftScript), yWebsocketTarget, hocuspocusTarget];
+}
