@@ -8,7 +8,14 @@ export type WeftErrorCode =
   | 'storage-failed'
   | 'data-dir-locked'
   | 'server-closed'
-  | 'permission-denied';
+  | 'permission-denied'
+  | 'unauthenticated'
+  | 'forbidden'
+  | 'too-many-documents'
+  | 'limit-exceeded'
+  | 'client-id-in-use'
+  | 'connection-closed'
+  | 'persistence-failed';
 
 /**
  * The one error class of Weft. `code` is stable and meant for branching; `message` is for people.
