@@ -1,15 +1,15 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fdatasyncTarget, type LatencyTarget, weftTarget, wsEchoTarget } from './latency-targets.ts';
+import type { BenchConfig } from './cases.ts';
+import { fdatasyncTarget, type LatencyTarget, peerAckTarget, weftTarget, wsEchoTarget } from './latency-targets.ts';
 import { type OpenLoopOptions, type OpenLoopResult, runOpenLoop } from './open-loop.ts';
 import { formatMs, type ScenarioReport } from './report.ts';
 import { type LatencySummary, summarizeLatencies } from './stats.ts';
 
 export const durableAckDefaults = {
   writers: 4,
-  /** Every target runs once per round, rounds interleaved, so a noisy moment on the machine hits all of them alike. */
-  rounds: 3,
   loop: { ratePerSecond: 1000, warmupMs: 1000, measureMs: 5000, drainTimeoutMs: 10_000 } satisfies OpenLoopOptions,
+  quickLoop: { ratePerSecond: 1000, warmupMs: 300, measureMs: 1000, drainTimeoutMs: 5000 } satisfies OpenLoopOptions,
 } as const;
 
 interface TargetResult extends LatencySummary {
@@ -22,30 +22,32 @@ interface TargetResult extends LatencySummary {
   maxSendLagMs: number;
 }
 
-function targets(repoRoot: string): LatencyTarget[] {
-  const cliArgs = ['--port', '0', '--host', '127.0.0.1', '--data-dir', '<dir>'];
+function targets(config: BenchConfig): LatencyTarget[] {
+  const { repoRoot, weftScript } = config;
   return [
-    weftTarget('Weft + FileStorage', 'durable: fsynced', repoRoot, 'packages/server/src/cli.ts', cliArgs),
-    weftTarget('Weft + MemoryStorage', 'in memory (no fsync)', repoRoot, 'bench/servers/weft-server.ts', []),
+    weftTarget('Weft + FileStorage', 'durable: fsynced', repoRoot, weftScript, ['--data-dir', '<dir>']),
+    weftTarget('Weft + MemoryStorage', 'in memory (no fsync)', repoRoot, weftScript, []),
+    peerAckTarget('@hocuspocus/server 4', 'applied in memory (SyncStatus)', repoRoot, 'hocuspocus'),
+    peerAckTarget('@y/websocket-server 0.1.1', 'applied in memory (own update echoed)', repoRoot, 'y-websocket'),
     fdatasyncTarget,
     wsEchoTarget(repoRoot),
   ];
 }
 
-async function measureOnce(target: LatencyTarget, tempRoot: string): Promise<OpenLoopResult> {
+async function measureOnce(target: LatencyTarget, tempRoot: string, loop: OpenLoopOptions): Promise<OpenLoopResult> {
   const directory = await mkdtemp(join(tempRoot, 'latency-'));
   const running = await target.start(durableAckDefaults.writers, directory);
   try {
-    return await runOpenLoop(running.probes, durableAckDefaults.loop);
+    return await runOpenLoop(running.probes, loop);
   } finally {
     await running.stop();
     await rm(directory, { recursive: true, force: true });
   }
 }
 
-function combineRuns(target: LatencyTarget, runs: OpenLoopResult[]): TargetResult {
+function combineRuns(target: LatencyTarget, runs: OpenLoopResult[], loop: OpenLoopOptions): TargetResult {
   const latencies = runs.flatMap((run) => run.latenciesMs);
-  const measuredSeconds = (runs.length * durableAckDefaults.loop.measureMs) / 1000;
+  const measuredSeconds = (runs.length * loop.measureMs) / 1000;
   return {
     target: target.name,
     ackMeans: target.ackMeans,
@@ -59,16 +61,19 @@ function combineRuns(target: LatencyTarget, runs: OpenLoopResult[]): TargetResul
 }
 
 /** Scenario 1: send-to-ack latency at a fixed 1,000 updates/s, Weft against its own limits. */
-export async function runDurableAckLatency(repoRoot: string, tempRoot: string): Promise<ScenarioReport> {
-  const { writers, rounds } = durableAckDefaults;
-  const { ratePerSecond, warmupMs, measureMs } = durableAckDefaults.loop;
-  const list = targets(repoRoot);
+export async function runDurableAckLatency(config: BenchConfig): Promise<ScenarioReport> {
+  const { writers } = durableAckDefaults;
+  // Every target runs once per round, rounds interleaved, so a noisy moment on the machine hits all of them alike.
+  const rounds = config.repetitions;
+  const loop = config.quick ? durableAckDefaults.quickLoop : durableAckDefaults.loop;
+  const { ratePerSecond, warmupMs, measureMs } = loop;
+  const list = targets(config);
   const runs = list.map((): OpenLoopResult[] => []);
   // One target at a time, so they never share the CPU or the disk.
   for (let round = 0; round < rounds; round++) {
-    for (const [i, target] of list.entries()) runs[i]?.push(await measureOnce(target, tempRoot));
+    for (const [i, target] of list.entries()) runs[i]?.push(await measureOnce(target, config.tempRoot, loop));
   }
-  const results = list.map((target, i) => combineRuns(target, runs[i] ?? []));
+  const results = list.map((target, i) => combineRuns(target, runs[i] ?? [], loop));
   return {
     id: 'durable-ack-latency',
     title: `Durable-ack latency at ${ratePerSecond.toLocaleString('en')} updates/s`,
@@ -94,7 +99,8 @@ export async function runDurableAckLatency(repoRoot: string, tempRoot: string): 
     notes: [
       '"send lag" is how late the load generator sent its worst message: a stall of the generator (or the ' +
         'whole machine) that also delays the acks it timestamps. "lost": not acknowledged within the drain timeout.',
+      "The peers have no durable acknowledgement: Hocuspocus answers each update with SyncStatus once it is applied in memory, and @y/websocket-server's echo of the writer's own update is the closest it has. Neither has written anything to disk at that point; Weft's FileStorage row has fsynced it.",
     ],
-    raw: { options: durableAckDefaults, results },
+    raw: { options: { writers, rounds, loop }, results },
   };
 }

@@ -60,6 +60,12 @@ export async function runFanOut(
       `${(clients - 1) * writers * ratePerWriter} deliveries/s offered. Median of ${config.repetitions} runs in shuffled order.`,
     table: deliveryTable(targets, rows),
     notes: deliveryNotes,
+    chart: {
+      title: `Fan-out, ${clients} clients: p99 latency`,
+      unit: 'ms',
+      lowerIsBetter: true,
+      bars: rows.map((row) => ({ label: row.target, value: row.p99 })),
+    },
     raw: { shape, loop, repetitions: config.repetitions, rows, runs: Object.fromEntries(runs) },
   };
 }

@@ -3,7 +3,10 @@ import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { connectProtocolClient, type ProtocolClient } from '../tests/helpers/protocol-client.ts';
 import { startChildServer } from './child-server.ts';
+import { closeMany, connectLoadClient, type LoadClient } from './load-client.ts';
+import { createMarkerWriter, scanMarkers } from './markers.ts';
 import type { Probe } from './open-loop.ts';
+import { hocuspocusTarget, yWebsocketTarget } from './targets.ts';
 
 /** Something the latency bench sends to: a server, or a raw limit to compare it with. */
 export interface LatencyTarget {
@@ -148,4 +151,68 @@ function echoProbe(socket: WebSocket): Probe {
       waiting.set(next, resolve);
       socket.send(frame);
     });
+}
+
+/**
+ * A peer server's own acknowledgement, which only means "applied in memory": Hocuspocus's
+ * SyncStatus reply, or @y/websocket-server's echo of the writer's update (it has no other).
+ */
+export function peerAckTarget(
+  name: string,
+  ackMeans: string,
+  repoRoot: string,
+  peer: 'hocuspocus' | 'y-websocket',
+): LatencyTarget {
+  const target = peer === 'hocuspocus' ? hocuspocusTarget : yWebsocketTarget;
+  return {
+    name,
+    ackMeans,
+    async start(writers, directory) {
+      const server = await target.start({ repoRoot, directory });
+      const probes: Probe[] = [];
+      const clients: LoadClient[] = [];
+      let nextId = 1;
+      for (let i = 0; i < writers; i++) {
+        // Acks of one socket arrive in send order; an echo names its marker.
+        const waiting = new Map<number, () => void>();
+        const client = await connectLoadClient({
+          protocol: target.protocol,
+          baseUrl: server.url,
+          docName: DOC_NAME,
+          onMessage(kind, frame) {
+            if (kind === 'ack') {
+              const [first] = waiting;
+              if (first) {
+                waiting.delete(first[0]);
+                first[1]();
+              }
+            } else if (kind === 'update') {
+              scanMarkers(frame, (id) => {
+                waiting.get(id)?.();
+                waiting.delete(id);
+              });
+            }
+          },
+        });
+        await client.synced;
+        clients.push(client);
+        const write = createMarkerWriter();
+        probes.push(
+          () =>
+            new Promise<void>((resolve) => {
+              const id = nextId++;
+              waiting.set(id, resolve);
+              client.sendUpdate(write(id));
+            }),
+        );
+      }
+      return {
+        probes,
+        async stop() {
+          await closeMany(clients);
+          await server.stop();
+        },
+      };
+    },
+  };
 }

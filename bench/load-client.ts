@@ -174,3 +174,17 @@ export async function closeMany(clients: readonly (LoadClient | undefined)[], ba
     await Promise.all(clients.slice(i, i + batch).map((client) => client?.close()));
   }
 }
+
+/** The Yjs update carried by a sync SyncStep2 or Update frame (a view into it), else undefined. */
+export function readUpdatePayload(frame: Buffer, protocol: WireProtocol): Uint8Array | undefined {
+  const decoder = decoding.createDecoder(frame);
+  if (protocol === 'hocuspocus') decoding.readVarString(decoder);
+  if (decoding.readVarUint(decoder) !== SYNC) return undefined;
+  const subType = decoding.readVarUint(decoder);
+  return subType === STEP2 || subType === UPDATE ? decoding.readVarUint8Array(decoder) : undefined;
+}
+
+/** The sync frame a relay forwards and a greeting file holds: SyncStep2 with `update`. */
+export function syncStep2Frame(update: Uint8Array): Uint8Array {
+  return syncFrame(undefined, STEP2, update);
+}

@@ -11,6 +11,9 @@ export interface MachineInfo {
   node: string;
   yjs: string;
   ws: string;
+  yProtocols: string;
+  yWebsocketServer: string;
+  hocuspocus: string;
   /** Filesystem and device the temp files (and fsyncs) went to. */
   benchDisk: string;
 }
@@ -49,6 +52,9 @@ export async function describeMachine(repoRoot: string, benchDir: string): Promi
     node: process.version,
     yjs: await packageVersion(repoRoot, 'yjs'),
     ws: await packageVersion(repoRoot, 'ws'),
+    yProtocols: await packageVersion(repoRoot, 'y-protocols'),
+    yWebsocketServer: await packageVersion(repoRoot, '@y/websocket-server'),
+    hocuspocus: await packageVersion(repoRoot, '@hocuspocus/server'),
     benchDisk: await filesystemOf(benchDir),
   };
 }

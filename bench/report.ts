@@ -17,6 +17,17 @@ export interface ScenarioReport {
   notes: string[];
   /** Raw numbers for docs/benchmarks.json. */
   raw: unknown;
+  /** A panel of docs/benchmarks.svg. */
+  chart?: ChartPanel;
+}
+
+/** One bar chart: a value per server. */
+export interface ChartPanel {
+  title: string;
+  unit: string;
+  /** Whether a smaller value is better (shown in the panel's title). */
+  lowerIsBetter: boolean;
+  bars: { label: string; value: number }[];
 }
 
 /** Milliseconds with precision that suits their size. */

@@ -1,63 +1,147 @@
-// `pnpm bench`: runs every scenario, prints its table, writes docs/benchmarks.md and docs/benchmarks.json.
+// `pnpm bench`: runs every scenario, prints its table, writes docs/benchmarks.md, .json and .svg.
+//
+// Environment (read here only):
+//   BENCH_QUICK=1          short durations and smaller sizes: checks the harness, numbers not for quoting
+//   BENCH_ONLY=a,b         only these scenarios (ids below; hyphens optional); output goes to .bench-tmp/
+//   BENCH_REPETITIONS=n    measured repetitions per case (default 3)
+//   BENCH_CPU_PROF=<dir>   also profile Weft and the relay with node --cpu-prof (fan-out 50 and ramp shapes)
+//   BENCH_WEFT_REF=<ref>   benchmark Weft as committed at that git ref (before/after of a fix)
+//   SEED=<n>               reproduce a run's shuffled case order
+import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { BenchConfig } from './cases.ts';
+import { renderCharts } from './chart-svg.ts';
 import { runColdLoad } from './cold-load.ts';
 import { runCompaction } from './compaction.ts';
 import { runDurableAckLatency } from './durable-ack-latency.ts';
+import { runFanOut } from './fan-out.ts';
+import { runIdleMemory } from './idle-memory.ts';
+import { runJoinStorm } from './join-storm.ts';
 import { describeMachine, type MachineInfo } from './machine.ts';
+import { runManyDocuments } from './many-documents.ts';
+import { runProfiles } from './profile.ts';
 import { renderScenario, type ScenarioReport } from './report.ts';
+import { allTargets } from './targets.ts';
+import { runThroughputRamp } from './throughput-ramp.ts';
 import { loadTrace, type ReplayedTrace, replayTrace } from './trace.ts';
+import { runTraceReplay } from './trace-replay.ts';
 import { runValidationCost } from './validation-cost.ts';
+import { prepareWeftSnapshot, WORKING_TREE_WEFT } from './weft-snapshot.ts';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const tracePath = join(repoRoot, '..', 'shared', 'traces', 'automerge-paper.json.gz');
 const TRACE_CREDIT =
   'Editing trace: automerge-paper from [editing-traces by Joseph Gentle](https://github.com/josephg/editing-traces), CC BY 4.0.';
 
-function skipped(id: string, title: string, reason: string): ScenarioReport {
-  return { id, title, explanation: '', table: undefined, skipped: reason, notes: [], raw: { skipped: reason } };
+interface Scenario {
+  id: string;
+  needsTrace: boolean;
+  run(config: BenchConfig, trace: ReplayedTrace | undefined): Promise<ScenarioReport[]>;
 }
 
-function show(report: ScenarioReport): ScenarioReport {
-  console.log(`\n${renderScenario(report)}\n`);
-  return report;
-}
+const withTrace = (trace: ReplayedTrace | undefined) => trace as ReplayedTrace;
 
-async function traceScenarios(tempRoot: string): Promise<ScenarioReport[]> {
-  const trace = await loadTrace(tracePath);
-  if (trace === undefined) {
-    const reason = `trace not found at ${tracePath} (it lives in ../shared/traces next to the checkout)`;
-    console.log(`\nSKIPPED cold-load and compaction: ${reason}`);
-    return [
-      skipped('cold-load', 'Cold load', reason),
-      skipped('compaction', 'Compaction', reason),
-      skipped('validation-cost', 'Validation cost', reason),
-    ];
+const scenarios: Scenario[] = [
+  {
+    id: 'fan-out',
+    needsTrace: false,
+    run: async (config) => [
+      await runFanOut(config, allTargets(config.weftScript), 50),
+      await runFanOut(config, allTargets(config.weftScript), 200),
+    ],
+  },
+  {
+    id: 'many-documents',
+    needsTrace: false,
+    run: async (config) => [await runManyDocuments(config, allTargets(config.weftScript))],
+  },
+  {
+    id: 'throughput-ramp',
+    needsTrace: false,
+    run: async (config) => [await runThroughputRamp(config, allTargets(config.weftScript))],
+  },
+  {
+    id: 'idle-memory',
+    needsTrace: false,
+    run: async (config) => [await runIdleMemory(config, allTargets(config.weftScript))],
+  },
+  {
+    id: 'join-storm',
+    needsTrace: true,
+    run: async (config, trace) => [await runJoinStorm(config, allTargets(config.weftScript), withTrace(trace))],
+  },
+  {
+    id: 'cold-load',
+    needsTrace: true,
+    run: async (config, trace) => [await runColdLoad(withTrace(trace), config)],
+  },
+  { id: 'durable-ack-latency', needsTrace: false, run: async (config) => [await runDurableAckLatency(config)] },
+  {
+    id: 'trace-replay',
+    needsTrace: true,
+    run: async (config, trace) => [await runTraceReplay(config, allTargets(config.weftScript), withTrace(trace))],
+  },
+  {
+    id: 'compaction',
+    needsTrace: true,
+    run: async (config, trace) => [await runCompaction(withTrace(trace), config.tempRoot)],
+  },
+  { id: 'validation-cost', needsTrace: true, run: async (_config, trace) => [runValidationCost(withTrace(trace))] },
+];
+
+function gitCommit(cwd: string, ref: string): string {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', ref], { cwd, encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown commit';
   }
-  const replayed: ReplayedTrace = replayTrace(trace);
-  console.log(
-    `\nreplayed automerge-paper: ${replayed.edits.toLocaleString('en')} edits, ` +
-      `${replayed.updates.length.toLocaleString('en')} updates in ${Math.round(replayed.replayMs)} ms`,
-  );
-  return [
-    show(await runColdLoad(replayed, tempRoot)),
-    show(await runCompaction(replayed, tempRoot)),
-    show(runValidationCost(replayed)),
-  ];
 }
 
-function renderDocument(machine: MachineInfo, date: string, reports: ScenarioReport[]): string {
+const normalize = (id: string) => id.toLowerCase().replaceAll(/[^a-z0-9]/g, '');
+
+function selectedScenarios(only: string | undefined): Scenario[] {
+  if (!only) return scenarios;
+  const wanted = new Set(only.split(',').map(normalize).filter(Boolean));
+  const unknown = [...wanted].filter((id) => !scenarios.some((scenario) => normalize(scenario.id) === id));
+  if (unknown.length)
+    throw new Error(`BENCH_ONLY: unknown ${unknown.join(', ')}; known: ${scenarios.map((s) => s.id)}`);
+  return scenarios.filter((scenario) => wanted.has(normalize(scenario.id)));
+}
+
+function skipped(id: string, reason: string): ScenarioReport {
+  return { id, title: id, explanation: '', table: undefined, skipped: reason, notes: [], raw: { skipped: reason } };
+}
+
+function renderDocument(machine: MachineInfo, date: string, config: BenchConfig, reports: ScenarioReport[]): string {
   return [
     '# Benchmarks',
     '',
-    'Generated by `pnpm bench` (bench/run.ts); raw numbers in [benchmarks.json](benchmarks.json). Each table',
-    'compares Weft with a baseline and with the raw limit of the machine, measured in the same run.',
+    'Generated by `pnpm bench` (bench/run.ts); raw numbers in [benchmarks.json](benchmarks.json), chart in',
+    '[benchmarks.svg](benchmarks.svg). Every multi-server table measures, in the same run: a raw `ws` relay that',
+    'forwards bytes without Yjs (the physical limit), Weft, `@y/websocket-server` and `@hocuspocus/server`, each in',
+    'its own child process, driven by one load process that speaks each wire protocol directly.',
     '',
+    ...(config.quick
+      ? [
+          '> **BENCH_QUICK run**: short durations and reduced sizes, to check the harness. These numbers are',
+          '> not for quoting; run `pnpm bench` on a quiet machine for real ones.',
+          '',
+        ]
+      : []),
     `- Date: ${date}`,
     `- CPU: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB RAM, Linux ${machine.kernel}`,
-    `- Node ${machine.node}, yjs ${machine.yjs}, ws ${machine.ws}`,
+    `- Node ${machine.node}, yjs ${machine.yjs}, ws ${machine.ws}, y-protocols ${machine.yProtocols}`,
+    `- Peers: @y/websocket-server ${machine.yWebsocketServer}, @hocuspocus/server ${machine.hocuspocus}`,
+    `- Weft: ${config.weftSource}`,
     `- Temp files and fsyncs: ${machine.benchDisk}`,
+    `- Repetitions per case: ${config.repetitions} (plus a warm-up inside each), order shuffled with SEED=${config.seed}`,
+    '- Compression (permessage-deflate) is off on every server and client.',
+    '- Weft runs with its default durable FileStorage in a temp dir on the disk above; the peers keep documents',
+    '  in memory only (they have no durability by default), so every Weft row pays for a fsynced log they skip.',
+    '',
+    '![benchmark chart](benchmarks.svg)',
     '',
     ...reports.flatMap((report) => [renderScenario(report), '']),
     '---',
@@ -68,21 +152,61 @@ function renderDocument(machine: MachineInfo, date: string, reports: ScenarioRep
 }
 
 async function main(): Promise<void> {
+  const quick = process.env.BENCH_QUICK === '1';
+  const only = process.env.BENCH_ONLY;
+  const selected = selectedScenarios(only);
   // Under the repo (gitignored), so fsyncs hit the same disk as a real data directory, never a tmpfs.
   const benchDir = join(repoRoot, '.bench-tmp');
   await mkdir(benchDir, { recursive: true });
   const tempRoot = await mkdtemp(join(benchDir, 'run-'));
+  const weftRef = process.env.BENCH_WEFT_REF;
+  const config: BenchConfig = {
+    repoRoot,
+    weftScript: weftRef
+      ? await prepareWeftSnapshot(repoRoot, weftRef, join(tempRoot, 'weft-snapshot'))
+      : WORKING_TREE_WEFT,
+    weftSource: weftRef
+      ? `${weftRef} (${gitCommit(repoRoot, weftRef)})`
+      : `working tree at ${gitCommit(repoRoot, 'HEAD')}`,
+    tempRoot,
+    quick,
+    repetitions: Number(process.env.BENCH_REPETITIONS ?? 3),
+    seed: Number(process.env.SEED ?? Math.floor(Math.random() * 2 ** 31)),
+    cpuProfDir: process.env.BENCH_CPU_PROF,
+  };
   const machine = await describeMachine(repoRoot, tempRoot);
   console.log(`${machine.cpu} × ${machine.cores}, Node ${machine.node}, yjs ${machine.yjs}, ws ${machine.ws}`);
-  console.log(`temp dir ${tempRoot}: ${machine.benchDisk}`);
+  console.log(`temp dir ${tempRoot}: ${machine.benchDisk}; SEED=${config.seed}${quick ? '; BENCH_QUICK' : ''}`);
   try {
-    const reports = [show(await runDurableAckLatency(repoRoot, tempRoot)), ...(await traceScenarios(tempRoot))];
+    const needsTrace = selected.some((scenario) => scenario.needsTrace);
+    const loaded = needsTrace ? await loadTrace(tracePath) : undefined;
+    const trace = loaded && replayTrace(loaded);
+    if (trace) console.log(`replayed automerge-paper: ${trace.edits.toLocaleString('en')} edits`);
+    const reports: ScenarioReport[] = [];
+    for (const scenario of selected) {
+      console.log(`\n== ${scenario.id}`);
+      const produced =
+        scenario.needsTrace && trace === undefined
+          ? [
+              skipped(
+                scenario.id,
+                `trace not found at ${tracePath} (it lives in ../shared/traces next to the checkout)`,
+              ),
+            ]
+          : await scenario.run(config, trace);
+      for (const report of produced) console.log(`\n${renderScenario(report)}\n`);
+      reports.push(...produced);
+    }
+    if (config.cpuProfDir) reports.push(await runProfiles(config, config.cpuProfDir));
     const date = new Date().toISOString();
-    const docs = join(repoRoot, 'docs');
-    await writeFile(join(docs, 'benchmarks.md'), renderDocument(machine, date, reports));
+    // A partial run must not replace the full document; it goes next to the temp files instead.
+    const out = only ? benchDir : join(repoRoot, 'docs');
+    await writeFile(join(out, 'benchmarks.md'), renderDocument(machine, date, config, reports));
+    await writeFile(join(out, 'benchmarks.svg'), renderCharts(reports));
     const raw = Object.fromEntries(reports.map((report) => [report.id, report.raw]));
-    await writeFile(join(docs, 'benchmarks.json'), `${JSON.stringify({ date, machine, scenarios: raw }, null, 2)}\n`);
-    console.log('wrote docs/benchmarks.md and docs/benchmarks.json');
+    const json = { date, quick, seed: config.seed, repetitions: config.repetitions, machine, scenarios: raw };
+    await writeFile(join(out, 'benchmarks.json'), `${JSON.stringify(json, null, 2)}\n`);
+    console.log(`wrote ${out}/benchmarks.md, .json and .svg`);
   } finally {
     await rm(tempRoot, { recursive: true, force: true });
   }

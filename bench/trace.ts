@@ -7,7 +7,7 @@ import * as Y from 'yjs';
 export const TRACE_DOC_NAME = 'bench/automerge-paper';
 
 /** A sequential editing trace (josephg/editing-traces format). */
-interface SequentialTrace {
+export interface SequentialTrace {
   endContent: string;
   txns: { patches: [position: number, deleted: number, inserted: string][] }[];
 }
@@ -20,6 +20,8 @@ export interface ReplayedTrace {
   /** One Yjs update per trace transaction, as a server would have persisted them. */
   updates: Uint8Array[];
   replayMs: number;
+  /** The trace it was replayed from. */
+  source: SequentialTrace;
 }
 
 /** Reads a gzipped trace; undefined when the file is missing (the caller says why it skips). */
@@ -50,7 +52,7 @@ export function replayTrace(trace: SequentialTrace): ReplayedTrace {
   }
   // A wrong replay would make every number below meaningless, so check it.
   if (text.toString() !== trace.endContent) throw new Error('trace replay does not reproduce endContent');
-  return { edits, doc, updates, replayMs: performance.now() - start };
+  return { edits, doc, updates, replayMs: performance.now() - start, source: trace };
 }
 
 /** Applies what a storage returned the way the server does: snapshot, then updates, in one transaction. */
@@ -66,4 +68,25 @@ export function applyStored(stored: StoredDoc | undefined): Y.Doc {
 /** A wrong load would make its timing meaningless, so every loaded doc is checked (outside the clock). */
 export function checkLoaded(doc: Y.Doc, expected: string): void {
   if (doc.getText('text').toString() !== expected) throw new Error('load produced a different document');
+}
+
+/**
+ * A document `copies` times the trace's size: the trace replayed into `copies` Y.Texts (`text`,
+ * `text-1`, ...) of one doc. As slow as `copies` replays, so callers cache the result.
+ */
+export function scaledTraceState(trace: SequentialTrace, copies: number): Uint8Array {
+  const doc = new Y.Doc();
+  const texts = Array.from({ length: copies }, (_, i) => doc.getText(i === 0 ? 'text' : `text-${i}`));
+  for (const txn of trace.txns) {
+    doc.transact(() => {
+      for (const text of texts) {
+        for (const [position, deleted, inserted] of txn.patches) {
+          if (deleted > 0) text.delete(position, deleted);
+          if (inserted.length > 0) text.insert(position, inserted);
+        }
+      }
+    });
+  }
+  for (const text of texts) if (text.toString() !== trace.endContent) throw new Error('scaled replay is wrong');
+  return Y.encodeStateAsUpdate(doc);
 }
