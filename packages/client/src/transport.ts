@@ -103,7 +103,9 @@ export function createTransport(options: TransportOptions): Transport {
     const old = socket;
     socket = undefined;
     if (old === undefined) return;
-    old.onopen = old.onmessage = old.onclose = old.onerror = null;
+    old.onopen = old.onmessage = old.onclose = null;
+    // `ws` reports closing a socket that is still connecting as an error event; keep a listener.
+    old.onerror = () => {};
     try {
       old.close(CloseCode.normal);
     } catch {
