@@ -3,7 +3,10 @@ import { precacheManifest } from './build/precache-manifest.ts';
 
 // The demo builds from the workspace's TypeScript sources (the `@weft/source` export condition),
 // never from a stale `dist/` of @weft/client.
-export default defineConfig({
+export default defineConfig(({ command }) => ({
+  // The service worker registers in builds only (in `vite dev` it would serve stale modules). Not
+  // `import.meta.env.PROD`: that follows NODE_ENV, which test runners set to "test".
+  define: { __WEFT_SERVICE_WORKER__: JSON.stringify(command === 'build') },
   resolve: { conditions: ['@weft/source', ...defaultClientConditions] },
   build: {
     target: 'es2022',
@@ -20,4 +23,4 @@ export default defineConfig({
     // `pnpm --filter @weft/demo dev` next to `pnpm start`: documents go to the real server.
     proxy: { '/board/': { target: 'ws://localhost:1234', ws: true } },
   },
-});
+}));

@@ -1,0 +1,194 @@
+import { copyFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { startTestServer, type TestServer } from '../helpers/start-server.ts';
+import { createTempDir } from '../helpers/temp-dir.ts';
+import {
+  addTask,
+  buildDemo,
+  e2eSkipReason,
+  launchChromium,
+  openBoard,
+  screenshot,
+  taskTexts,
+  type WatchedPage,
+  waitForAllSaved,
+  waitForNotes,
+  waitForStatus,
+  waitForTask,
+} from './demo-harness.ts';
+
+// The demo as a newcomer meets it: the production build served by the real server, in Chromium.
+const skipReason = e2eSkipReason();
+if (skipReason) console.warn(skipReason);
+
+describe.skipIf(skipReason !== undefined)('demo in Chromium', () => {
+  let temp: { path: string; remove(): Promise<void> };
+  let staticDir: string;
+  let server: TestServer;
+  let browser: Browser;
+  const pages: WatchedPage[] = [];
+
+  const boardUrl = (room: string) => `http://127.0.0.1:${server.server.port}/#${room}`;
+  const open = async (room: string, existing?: WatchedPage) => {
+    const watched = await openBoard(browser, boardUrl(room), { context: existing?.context });
+    pages.push(watched);
+    return watched;
+  };
+  const closeAll = async () => {
+    for (const { context, errors } of pages.splice(0)) {
+      await context.close();
+      expect(errors, 'console errors').toEqual([]);
+    }
+  };
+
+  beforeAll(async () => {
+    temp = await createTempDir('weft-e2e-');
+    staticDir = join(temp.path, 'dist');
+    [, browser] = await Promise.all([buildDemo(staticDir), launchChromium()]);
+    server = await startTestServer({ dataDir: join(temp.path, 'data'), staticDir });
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+    await temp?.remove();
+  });
+
+  test('an edit in one browser appears in the other, with presence', async () => {
+    const alice = await open('team-sync');
+    const bob = await open('team-sync');
+    await addTask(alice.page, 'Write the launch post');
+    await waitForTask(bob.page, 'Write the launch post');
+    await bob.page.fill('.notes', 'Agenda: demo, questions');
+    await waitForNotes(alice.page, 'Agenda: demo, questions');
+    // Both see two people here.
+    for (const { page } of [alice, bob])
+      await page.waitForFunction(() => document.querySelectorAll('.avatar').length === 2);
+    await waitForAllSaved(alice.page);
+    expect(await alice.page.textContent('.saved-state')).toBe('All changes saved');
+    await screenshot(bob.page, 'two-browsers-bob');
+    await closeAll();
+  });
+
+  test('remote note edits keep the local caret by the same text', async () => {
+    const alice = await open('caret');
+    const bob = await open('caret');
+    await alice.page.fill('.notes', 'hello world');
+    await waitForNotes(bob.page, 'hello world');
+    // Alice's caret sits before "world"; Bob types at the very start.
+    await alice.page.$eval('.notes', (textarea: HTMLTextAreaElement) => {
+      textarea.focus();
+      textarea.setSelectionRange(6, 6);
+    });
+    await bob.page.focus('.notes');
+    await bob.page.keyboard.press('Home');
+    await bob.page.keyboard.type('Big ');
+    await waitForNotes(alice.page, 'Big hello world');
+    const caret = await alice.page.$eval('.notes', (textarea: HTMLTextAreaElement) => [
+      textarea.selectionStart,
+      textarea.selectionEnd,
+    ]);
+    expect(caret).toEqual([10, 10]);
+    await closeAll();
+  });
+
+  test('tasks: complete, reorder with the keyboard, delete', async () => {
+    const { page } = await open('keyboard');
+    await addTask(page, 'first');
+    await addTask(page, 'second');
+    await page.focus('.task[data-id] >> nth=1 >> .task-text');
+    await page.keyboard.press('Alt+ArrowUp');
+    await page.waitForFunction(() => document.querySelector<HTMLInputElement>('.task-text')?.value === 'second');
+    expect(await taskTexts(page)).toEqual(['second', 'first']);
+    await page.keyboard.press('Control+Enter');
+    await page.waitForSelector('.task.done');
+    await page.fill('.task[data-id] >> nth=1 >> .task-text', '');
+    await page.focus('.task[data-id] >> nth=1 >> .task-text');
+    await page.keyboard.press('Backspace');
+    await page.waitForFunction(() => document.querySelectorAll('.task').length === 1);
+    expect(await taskTexts(page)).toEqual(['second']);
+    await closeAll();
+  });
+
+  test('offline edits survive a reload with no network, then both browsers converge', async () => {
+    const alice = await open('offline-trip');
+    const bob = await open('offline-trip');
+    await addTask(alice.page, 'Shared before the trip');
+    await waitForTask(bob.page, 'Shared before the trip');
+    // The service worker must control the page before the network goes away.
+    await alice.page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, { timeout: 20_000 });
+
+    await alice.page.click('label.switch');
+    await waitForStatus(alice.page, 'offline');
+    await alice.context.setOffline(true);
+    await addTask(alice.page, 'Packed on the plane');
+    await alice.page.fill('.notes', 'Written offline');
+    await alice.page.waitForFunction(
+      () => document.querySelector('.saved-state')?.getAttribute('data-unsaved') !== '0',
+    );
+    await addTask(bob.page, 'Booked from the office');
+
+    await alice.page.reload();
+    await waitForTask(alice.page, 'Packed on the plane');
+    await waitForNotes(alice.page, 'Written offline');
+    await waitForStatus(alice.page, 'offline');
+    expect(await alice.page.getAttribute('.saved-state', 'data-unsaved')).not.toBe('0');
+    expect(await taskTexts(alice.page)).not.toContain('Booked from the office');
+    await screenshot(alice.page, 'offline-reload');
+
+    await alice.context.setOffline(false);
+    await alice.page.click('label.switch');
+    await waitForTask(alice.page, 'Booked from the office');
+    await waitForTask(bob.page, 'Packed on the plane');
+    await waitForNotes(bob.page, 'Written offline');
+    await waitForAllSaved(alice.page);
+    expect(await taskTexts(alice.page)).toEqual(await taskTexts(bob.page));
+    await closeAll();
+  });
+
+  test('after a server restart a fresh browser sees all the data', async () => {
+    const alice = await open('restart');
+    await addTask(alice.page, 'Survives restarts');
+    await alice.page.fill('.notes', 'Kept on disk');
+    await waitForAllSaved(alice.page);
+    await closeAll();
+
+    const port = server.server.port;
+    await server.stop();
+    server = await startTestServer({ dataDir: server.dataDir, staticDir, port });
+    const fresh = await open('restart');
+    await waitForTask(fresh.page, 'Survives restarts');
+    await waitForNotes(fresh.page, 'Kept on disk');
+    await closeAll();
+  });
+
+  test('screenshot of a board in use', async () => {
+    const alice = await open('launch-plan');
+    await alice.page.click('.settings-button');
+    await alice.page.fill('.settings-dialog input[name="title"]', 'Launch plan');
+    await alice.page.fill('.settings-dialog input[name="userName"]', 'Ada Lovelace');
+    await alice.page.click('.settings-dialog .dialog-footer button');
+    for (const task of ['Draft the announcement', 'Record a 2-minute demo', 'Invite beta testers', 'Update the docs']) {
+      await addTask(alice.page, task);
+    }
+    await alice.page.click('.task[data-id] >> nth=0 >> .task-done');
+    await alice.page.click('.task[data-id] >> nth=1 >> .task-done');
+    await alice.page.fill(
+      '.notes',
+      'Launch on Tuesday, 10:00 UTC.\n\n- Demo: two browsers, one goes offline, both converge\n- Ask testers to try the "Work offline" switch\n- Questions → #launch channel',
+    );
+    const bob = await open('launch-plan');
+    await waitForTask(bob.page, 'Update the docs');
+    await alice.page.waitForFunction(() => document.querySelectorAll('.avatar').length === 2);
+    await waitForAllSaved(alice.page);
+    await alice.page.focus('.new-task');
+    const path = await screenshot(alice.page, 'demo');
+    if (process.env.WEFT_UPDATE_SCREENSHOT === '1') {
+      await mkdir(join(import.meta.dirname, '../../docs'), { recursive: true });
+      await copyFile(path, join(import.meta.dirname, '../../docs/demo.png'));
+    }
+    await closeAll();
+  });
+});
