@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import type { Logger } from './logger.ts';
@@ -35,9 +37,11 @@ function parsePort(value: string): number {
 }
 
 async function main(): Promise<void> {
-  // `pnpm start -- --port 1` forwards the `--` itself; drop it so both spellings work.
+  // `pnpm start -- --port 1` forwards the `--` itself (after the script's own flags, such as
+  // `--static`); drop it so both spellings work.
   const args = process.argv.slice(2);
-  if (args[0] === '--') args.shift();
+  const separator = args.indexOf('--');
+  if (separator >= 0) args.splice(separator, 1);
   const { values } = parseArgs({
     args,
     options: {
@@ -57,6 +61,9 @@ async function main(): Promise<void> {
   const host = values.host ?? process.env.HOST;
   const dataDir = values['data-dir'] ?? process.env.WEFT_DATA_DIR ?? serverDefaults.dataDir;
   const staticDir = values.static ?? process.env.WEFT_STATIC_DIR;
+  if (staticDir !== undefined && !existsSync(join(staticDir, 'index.html'))) {
+    logger.warn('static directory has no index.html (build the app first)', { staticDir });
+  }
   const server = await createServer({ port, host, dataDir, logger, staticDir });
   const shownHost = host === undefined ? 'localhost' : host.includes(':') ? `[${host}]` : host;
   logger.info('weft-server listening', { url: `http://${shownHost}:${server.port}`, dataDir, staticDir });
