@@ -7,21 +7,28 @@ export const CloseCode = {
   normal: 1000,
   /** Server shutting down; reconnect later. */
   goingAway: 1001,
+  /** A message whose bytes are not what its type promises (ws uses it for invalid UTF-8). */
+  invalidPayload: 1007,
+  /** The peer broke a server policy that may pass (rate limit); transient. */
+  policyViolation: 1008,
   /** Payload larger than the server's maxPayload. */
   messageTooBig: 1009,
   /** Unexpected server-side failure (e.g. storage); transient. */
   internalError: 1011,
-  /** Try again later (e.g. storage temporarily unavailable); transient. */
+  /**
+   * Try again later (e.g. storage temporarily unavailable, too many documents loaded, or the
+   * update's client ID is held by another live connection); transient.
+   */
   tryAgainLater: 1013,
   /** Malformed frame or message, or an invalid document name. */
   badRequest: 4400,
-  /** Missing or expired credentials. */
+  /** Missing, invalid or expired credentials (also: the token expired mid-session). */
   unauthenticated: 4401,
   /** Valid credentials without access to this document. */
   forbidden: 4403,
   /** Unknown document, or a document quarantined because its storage is corrupt. */
   documentUnavailable: 4404,
-  /** Document or message exceeds a configured size limit. */
+  /** Document, awareness state or pending data exceeds a configured size limit. */
   tooLarge: 4413,
 } as const;
 

@@ -7,6 +7,9 @@ export const MAX_DOC_NAME_LENGTH = 256;
 // (`team/board-1`), but no segment may be empty, "." or "..". Storage never uses the name as a
 // path (it hashes it), so this is about clear errors and names that survive every URL and log.
 const SEGMENT = /^[A-Za-z0-9_\-.~@:+=,]+$/;
+// Windows device names (with or without an extension) open devices, not files, on that system.
+// Weft's own storage hashes names, but other adapters, exports and backups may not.
+const DEVICE_NAME = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$/i;
 
 /**
  * Returns why `name` is not a valid document name, or `undefined` when it is valid.
@@ -22,6 +25,7 @@ export function docNameProblem(name: string): string | undefined {
     if (segment === '') return 'name has an empty segment (leading, trailing or double "/")';
     if (segment === '.' || segment === '..') return `segment "${segment}" is not allowed`;
     if (!SEGMENT.test(segment)) return 'name may contain only A-Z a-z 0-9 and _ - . ~ @ : + = , /';
+    if (DEVICE_NAME.test(segment)) return `segment "${segment}" is a reserved device name`;
   }
   return undefined;
 }

@@ -4,6 +4,15 @@
  * @example
  * import { decodeFrame, encodeSyncStep1 } from '@weft/protocol'
  */
+export {
+  type Access,
+  READ_ONLY_REASON,
+  TOKEN_PARAM,
+  TOKEN_SUBPROTOCOL_PREFIX,
+  tokenFromRequest,
+  tokenSubprotocols,
+  WEFT_SUBPROTOCOL,
+} from './auth-token.ts';
 export { CloseCode, type CloseCodeName, isPermanentCloseCode } from './close-codes.ts';
 export { assertDocName, docNameFromPath, docNameProblem, MAX_DOC_NAME_LENGTH } from './doc-name.ts';
 export { EXTENSIONS_PARAM, Extension, type ExtensionName, extensionsFromUrl } from './extensions.ts';

@@ -1,19 +1,24 @@
 import {
+  type Access,
   CloseCode,
   decodeFrame,
   Extension,
   type ExtensionName,
   encodeDurableAck,
   encodeError,
+  encodePermissionDenied,
   encodeSyncStep1,
   encodeSyncStep2,
   isWeftError,
   type Message,
+  READ_ONLY_REASON,
 } from '@weft/protocol';
 import type { WebSocket } from 'ws';
 import * as Y from 'yjs';
 import type { Logger } from './logger.ts';
+import { createRateLimiter, type RateLimitOptions } from './rate-limit.ts';
 import type { Room, RoomPeer } from './room.ts';
+import { closeAt } from './session-expiry.ts';
 
 /** One client socket bound to one document. */
 export interface Connection extends RoomPeer {
@@ -33,8 +38,23 @@ export interface ConnectionOptions {
   logger: Logger;
   /** Most bytes of frames held while the document loads; past it the connection is closed (1013). */
   maxQueuedBytes: number;
+  access: Access;
+  /** When the connection's credentials expire (ms since the epoch): it is closed with 4401 then. */
+  expiresAt: number | undefined;
+  /** Per-connection rate limit (closes with 1008), or false for none. */
+  rateLimit: RateLimitOptions | false;
+  maxPayload: number;
+  /** A peer that leaves more than this many bytes unread is terminated (it stopped reading). */
+  maxBufferedBytes: number;
   /** Called once, after the socket closed (for any reason). */
   onClose(connection: Connection): void;
+}
+
+/** The close code for a message the room refused. */
+function closeCodeFor(error: unknown): number {
+  if (isWeftError(error, 'limit-exceeded')) return CloseCode.tooLarge;
+  if (isWeftError(error, 'client-id-in-use')) return CloseCode.tryAgainLater;
+  return CloseCode.badRequest;
 }
 
 /** Close reasons are limited to 123 bytes of UTF-8; cut on a character boundary (ws throws otherwise). */
@@ -50,6 +70,8 @@ function fitCloseReason(reason: string): string {
  */
 export function createConnection(options: ConnectionOptions): Connection {
   const { socket, docName, extensions, logger } = options;
+  const rateLimiter =
+    options.rateLimit === false ? undefined : createRateLimiter(options.rateLimit, options.maxPayload);
   const wantsAcks = extensions.has(Extension.durableAck);
   let room: Room<Connection> | undefined;
   let queued: Uint8Array[] | undefined = [];
@@ -62,7 +84,14 @@ export function createConnection(options: ConnectionOptions): Connection {
   let ackWaitingFor = 0;
 
   const send = (frame: Uint8Array) => {
-    if (socket.readyState === socket.OPEN) socket.send(frame);
+    if (socket.readyState !== socket.OPEN) return;
+    // Checked before sending, so one large frame (a big document's SyncStep2) never trips it alone.
+    if (socket.bufferedAmount > options.maxBufferedBytes) {
+      logger.warn('terminating a connection that stopped reading', { doc: docName, buffered: socket.bufferedAmount });
+      socket.terminate();
+      return;
+    }
+    socket.send(frame);
   };
 
   const close = (code: number, reason: string) => {
@@ -99,7 +128,11 @@ export function createConnection(options: ConnectionOptions): Connection {
       case 'sync-step-2':
       case 'update':
         receivedUpdates += 1;
-        current.applyPeerUpdate(connection, message.update);
+        if (current.applyPeerUpdate(connection, message.update, message.kind) === 'read-only') {
+          // Numbered but never acked by itself: nothing of it is stored. Stock clients log this.
+          send(encodePermissionDenied(READ_ONLY_REASON));
+          return;
+        }
         requestAck();
         return;
       case 'awareness':
@@ -127,11 +160,17 @@ export function createConnection(options: ConnectionOptions): Connection {
       // connection alone. Yjs throws plain Errors (and RangeErrors) on malformed updates.
       const reason = isWeftError(error) ? error.message : `rejected message: ${(error as Error)?.message ?? error}`;
       logger.warn('closing connection after a bad message', { doc: docName, reason });
-      close(CloseCode.badRequest, reason);
+      close(closeCodeFor(error), reason);
     }
   };
 
   socket.on('message', (data: Buffer, isBinary: boolean) => {
+    if (closed) return;
+    if (rateLimiter && !rateLimiter.allow(data.length)) {
+      logger.warn('closing a connection over its rate limit', { doc: docName });
+      close(CloseCode.policyViolation, 'rate limit exceeded; reconnect later');
+      return;
+    }
     if (!isBinary) {
       close(CloseCode.badRequest, 'text frames are not supported; send binary y-protocols messages');
       return;
@@ -153,14 +192,26 @@ export function createConnection(options: ConnectionOptions): Connection {
   socket.on('error', (error) => {
     logger.debug('socket error', { doc: docName, error: String(error) });
   });
+  const expiry =
+    options.expiresAt === undefined
+      ? undefined
+      : closeAt(options.expiresAt, () => {
+          logger.info('closing a connection whose token expired', { doc: docName });
+          close(CloseCode.unauthenticated, 'token expired');
+        });
   socket.on('close', () => {
     closed = true;
     queued = undefined;
+    expiry?.cancel();
     options.onClose(connection);
   });
 
   const connection: Connection = {
     docName,
+    access: options.access,
+    get live() {
+      return !closed && socket.readyState === socket.OPEN;
+    },
     awarenessIds: new Set(),
     send,
     close,

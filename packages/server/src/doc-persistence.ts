@@ -22,8 +22,13 @@ export interface DocPersistence {
   load(origin: unknown): Promise<void>;
   /** Appends an update Yjs emitted. Failures surface through `whenDurable` and `onFailure`. */
   persist(update: Uint8Array): void;
-  /** Persists updates Yjs is holding back (missing dependencies) so acks never cover lost data. */
-  persistPending(): void;
+  /**
+   * Called after a peer's `update` was applied: if Yjs now holds back more (missing dependencies),
+   * stores that update, so acks never cover data that is only in memory.
+   */
+  persistPending(update: Uint8Array): void;
+  /** Roughly how big the stored document is: its last snapshot plus the log since (bytes). */
+  readonly approximateBytes: number;
   /** Resolves once everything persisted so far is durable; rejects once any append has failed. */
   whenDurable(): Promise<void>;
   /** Waits for durability and compacts what the log holds (before unloading). */
@@ -46,6 +51,7 @@ export function createDocPersistence(options: DocPersistenceOptions): DocPersist
   let failure: WeftError | undefined;
   let logBytes = 0;
   let logRecords = 0;
+  let snapshotBytes = 0;
   let compacting: Promise<void> | undefined;
   let seenPendingStructs: Uint8Array | undefined;
   let seenPendingDeletes: Uint8Array | undefined;
@@ -63,8 +69,14 @@ export function createDocPersistence(options: DocPersistenceOptions): DocPersist
     if (compacting) return compacting;
     logBytes = 0;
     logRecords = 0;
-    // The snapshot is taken synchronously, so it holds every update appended before this call.
-    const snapshot = Y.encodeStateAsUpdate(doc);
+    // The snapshot is taken synchronously, so it holds every update appended before this call;
+    // updates Yjs still holds back are folded in too (the old log holding them is deleted).
+    const state = Y.encodeStateAsUpdate(doc);
+    const held = [doc.store.pendingStructs?.update, doc.store.pendingDs ?? undefined].filter(
+      (update): update is Uint8Array => update !== undefined,
+    );
+    const snapshot = held.length === 0 ? state : Y.mergeUpdates([state, ...held.map(Y.convertUpdateFormatV2ToV1)]);
+    snapshotBytes = snapshot.length;
     compacting = storage
       .compact(name, snapshot)
       .then(
@@ -102,22 +114,30 @@ export function createDocPersistence(options: DocPersistenceOptions): DocPersist
       );
       logRecords = stored.updates.length;
       logBytes = stored.updates.reduce((sum, update) => sum + update.length, 0);
+      snapshotBytes = stored.snapshot?.length ?? 0;
       seenPendingStructs = doc.store.pendingStructs?.update;
       seenPendingDeletes = doc.store.pendingDs ?? undefined;
     },
 
     persist: append,
 
-    persistPending() {
+    persistPending(update) {
       // Yjs keeps updates whose dependencies are missing out of its 'update' events (it emits them
-      // once integrated). They are in the in-memory doc and would be acked, so store them as well;
-      // replaying them is harmless. Yjs holds them in v2 encoding.
+      // once integrated). They are in the in-memory doc and would be acked, so store them as well.
+      // The (validated) update that added to them is stored, not everything held: rewriting all of
+      // it on each change grows quadratically. Replaying its already-integrated part is harmless.
       const pendingStructs = doc.store.pendingStructs?.update;
-      if (pendingStructs && pendingStructs !== seenPendingStructs) append(Y.convertUpdateFormatV2ToV1(pendingStructs));
-      seenPendingStructs = pendingStructs;
       const pendingDeletes = doc.store.pendingDs ?? undefined;
-      if (pendingDeletes && pendingDeletes !== seenPendingDeletes) append(Y.convertUpdateFormatV2ToV1(pendingDeletes));
+      const changed =
+        (pendingStructs !== undefined && pendingStructs !== seenPendingStructs) ||
+        (pendingDeletes !== undefined && pendingDeletes !== seenPendingDeletes);
+      if (changed) append(update.slice());
+      seenPendingStructs = pendingStructs;
       seenPendingDeletes = pendingDeletes;
+    },
+
+    get approximateBytes() {
+      return snapshotBytes + logBytes;
     },
 
     async whenDurable() {

@@ -1,5 +1,6 @@
 import { WeftError } from '@weft/protocol';
 import * as decoding from 'lib0/decoding';
+import * as encoding from 'lib0/encoding';
 import * as Y from 'yjs';
 
 const malformed = (what: string, cause?: unknown) =>
@@ -12,8 +13,8 @@ const malformed = (what: string, cause?: unknown) =>
  * delete set, and trusts lengths and same-client references, so a malformed update can be half
  * applied (or leave an item the document can no longer encode) before it throws.
  */
-export function assertValidUpdate(update: Uint8Array): void {
-  let decoded: ReturnType<typeof Y.decodeUpdate>;
+export function assertValidUpdate(update: Uint8Array): DecodedUpdate {
+  let decoded: DecodedUpdate;
   try {
     decoded = Y.decodeUpdate(update);
   } catch (cause) {
@@ -44,13 +45,29 @@ export function assertValidUpdate(update: Uint8Array): void {
       }
     }
   }
+  return decoded;
+}
+
+/** A Yjs update, decoded whole (`Y.decodeUpdate`). */
+export type DecodedUpdate = ReturnType<typeof Y.decodeUpdate>;
+
+/** True when the update carries no structs and no deletions (a SyncStep2 with nothing to add). */
+export const isEmptyUpdate = (decoded: DecodedUpdate): boolean =>
+  decoded.structs.length === 0 && decoded.ds.clients.size === 0;
+
+/** One entry of an awareness update; `json` is the state as sent (`'null'` removes the state). */
+export interface AwarenessEntry {
+  clientID: number;
+  clock: number;
+  json: string;
 }
 
 /**
  * Reads a whole awareness update before any of it is applied: y-protocols stores entries one by one
  * and announces them only at the end, so a bad entry would leave the earlier ones as ghost states.
  */
-export function assertValidAwarenessUpdate(update: Uint8Array): void {
+export function parseAwarenessUpdate(update: Uint8Array): AwarenessEntry[] {
+  const entries: AwarenessEntry[] = [];
   try {
     const decoder = decoding.createDecoder(update);
     const count = decoding.readVarUint(decoder);
@@ -60,9 +77,24 @@ export function assertValidAwarenessUpdate(update: Uint8Array): void {
       // Relayed re-encoded: numbers past 2^53 come out as varuints nobody can read back.
       if (!Number.isSafeInteger(clientID) || !Number.isSafeInteger(clock)) throw new Error('number past 2^53');
       // Re-encoded when relayed: JSON.stringify overflows the stack on nesting JSON.parse accepts.
-      JSON.stringify(JSON.parse(decoding.readVarString(decoder)));
+      const json = decoding.readVarString(decoder);
+      JSON.stringify(JSON.parse(json));
+      entries.push({ clientID, clock, json });
     }
   } catch (cause) {
     throw malformed('awareness update', cause);
   }
+  return entries;
+}
+
+/** Writes awareness entries back into an awareness update (y-protocols/awareness encoding). */
+export function encodeAwarenessEntries(entries: readonly AwarenessEntry[]): Uint8Array {
+  const encoder = encoding.createEncoder();
+  encoding.writeVarUint(encoder, entries.length);
+  for (const entry of entries) {
+    encoding.writeVarUint(encoder, entry.clientID);
+    encoding.writeVarUint(encoder, entry.clock);
+    encoding.writeVarString(encoder, entry.json);
+  }
+  return encoding.toUint8Array(encoder);
 }

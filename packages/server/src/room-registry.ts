@@ -2,7 +2,7 @@ import { CloseCode, WeftError } from '@weft/protocol';
 import type { Connection } from './connection.ts';
 import type { CompactionOptions } from './doc-persistence.ts';
 import type { Logger } from './logger.ts';
-import { loadRoom, type Room } from './room.ts';
+import { loadRoom, type Room, type RoomLimits } from './room.ts';
 import type { DocStorage } from './storage/doc-storage.ts';
 
 /** The loaded rooms of a server: single-flight loads, idle unloads, flush on shutdown. */
@@ -21,7 +21,10 @@ export interface RoomRegistryOptions {
   storage: DocStorage;
   logger: Logger;
   compaction: CompactionOptions;
+  limits: RoomLimits;
   idleUnloadMs: number;
+  /** Most documents loaded at once; past it the least recently used idle one unloads (after its flush). */
+  maxLoadedDocuments: number;
 }
 
 interface Entry {
@@ -59,6 +62,32 @@ export function createRoomRegistry(options: RoomRegistryOptions): RoomRegistry {
     return entry.unloading;
   };
 
+  // Map order is recency order: an entry is moved to the end whenever someone joins or leaves it.
+  const touch = (name: string, entry: Entry) => {
+    if (entries.get(name) !== entry) return;
+    entries.delete(name);
+    entries.set(name, entry);
+  };
+
+  /** Makes room for one more document: unloads the least recently used idle one, or refuses. */
+  const evictFor = (name: string) => {
+    let loaded = 0;
+    let idle: [string, Entry, Room<Connection>] | undefined;
+    for (const [otherName, entry] of entries) {
+      if (entry.unloading) continue;
+      loaded += 1;
+      if (idle === undefined && entry.room !== undefined && entry.room.peers.size === 0) {
+        idle = [otherName, entry, entry.room];
+      }
+    }
+    if (loaded < options.maxLoadedDocuments) return;
+    if (idle === undefined) {
+      throw new WeftError('too-many-documents', `${loaded} documents are loaded and in use; try again later`);
+    }
+    logger.debug('unloading the least recently used document', { doc: idle[0], for: name });
+    void unload(idle[0], idle[1], idle[2], true);
+  };
+
   const onStorageFailure = (room: Room<Connection>, error: WeftError) => {
     logger.error('storage failed; closing the document so clients resend their edits', {
       doc: room.name,
@@ -76,12 +105,14 @@ export function createRoomRegistry(options: RoomRegistryOptions): RoomRegistry {
         if (closing) throw new WeftError('server-closed', 'server is shutting down');
         let entry = entries.get(name);
         if (entry === undefined) {
+          evictFor(name);
           const created: Entry = {
             loading: loadRoom<Connection>({
               name,
               storage,
               logger,
               compaction: options.compaction,
+              limits: options.limits,
               onStorageFailure,
             }),
             room: undefined,
@@ -108,6 +139,7 @@ export function createRoomRegistry(options: RoomRegistryOptions): RoomRegistry {
         clearTimeout(entry.idleTimer);
         entry.idleTimer = undefined;
         room.join(connection);
+        touch(name, entry);
         return room;
       }
     },
@@ -117,6 +149,7 @@ export function createRoomRegistry(options: RoomRegistryOptions): RoomRegistry {
       const entry = entries.get(room.name);
       // A connection of a room that was already dropped (storage failure) must not unload its successor.
       if (entry === undefined || entry.room !== room || entry.unloading) return;
+      touch(room.name, entry);
       clearTimeout(entry.idleTimer);
       entry.idleTimer = setTimeout(() => void unload(room.name, entry, room, true), options.idleUnloadMs);
     },

@@ -1,9 +1,11 @@
-import { encodeAwareness, encodeUpdate, type WeftError } from '@weft/protocol';
+import { type Access, encodeAwareness, encodeUpdate, WeftError } from '@weft/protocol';
 import { Awareness, applyAwarenessUpdate, encodeAwarenessUpdate, removeAwarenessStates } from 'y-protocols/awareness';
 import * as Y from 'yjs';
+import { type AwarenessLimits, filterAwarenessEntries } from './awareness-guard.ts';
+import { createClientIdOwners } from './client-ids.ts';
 import { type CompactionOptions, createDocPersistence, type DocPersistence } from './doc-persistence.ts';
 import type { Logger } from './logger.ts';
-import { assertValidAwarenessUpdate, assertValidUpdate } from './peer-input.ts';
+import { assertValidUpdate, encodeAwarenessEntries, isEmptyUpdate, parseAwarenessUpdate } from './peer-input.ts';
 import type { DocStorage } from './storage/doc-storage.ts';
 import { storageOrigin, type UpdateOrigin } from './update-origin.ts';
 
@@ -12,7 +14,23 @@ export interface RoomPeer {
   send(frame: Uint8Array): void;
   /** Awareness client IDs this peer set, removed when it leaves. */
   readonly awarenessIds: Set<number>;
+  /** What the peer may do: `read` peers cannot change the document. */
+  readonly access: Access;
+  /** False once the peer's socket is closing: it no longer holds its client IDs against others. */
+  readonly live: boolean;
 }
+
+/** Size limits of one document. */
+export interface RoomLimits {
+  /** Largest document (approximately: its last snapshot plus the log since), in bytes. */
+  maxDocumentBytes: number;
+  /** Most bytes of updates Yjs may hold back for missing dependencies. */
+  maxPendingBytes: number;
+  awareness: AwarenessLimits;
+}
+
+/** What became of a peer's update. */
+export type UpdateOutcome = 'applied' | 'read-only';
 
 /** One loaded document: its Y.Doc, awareness, persistence, and the peers connected to it. */
 export interface Room<Peer extends RoomPeer = RoomPeer> {
@@ -24,8 +42,11 @@ export interface Room<Peer extends RoomPeer = RoomPeer> {
   join(peer: Peer): void;
   /** Removes the peer and its awareness states; returns how many peers remain. */
   leave(peer: Peer): number;
-  /** Applies an update from a peer. Throws if Yjs rejects it; the caller closes that peer. */
-  applyPeerUpdate(peer: Peer, update: Uint8Array): void;
+  /**
+   * Applies an update from a peer; `read-only` when a read peer tried to change the document (and
+   * nothing changed). Throws a WeftError when the update is refused; the caller closes that peer.
+   */
+  applyPeerUpdate(peer: Peer, update: Uint8Array, kind?: 'sync-step-2' | 'update'): UpdateOutcome;
   /** Applies an awareness update from a peer and records which client IDs it owns. */
   applyPeerAwareness(peer: Peer, update: Uint8Array): void;
   /** The awareness message with every known state, or undefined when there is none. */
@@ -38,6 +59,7 @@ export interface RoomOptions<Peer extends RoomPeer> {
   storage: DocStorage;
   logger: Logger;
   compaction: CompactionOptions;
+  limits: RoomLimits;
   /** Called when storage failed: the room can no longer promise durability. */
   onStorageFailure(room: Room<Peer>, error: WeftError): void;
 }
@@ -54,6 +76,10 @@ export async function loadRoom<Peer extends RoomPeer>(options: RoomOptions<Peer>
   // The server is not a participant: it relays states but publishes none of its own.
   awareness.setLocalState(null);
   const peers = new Set<Peer>();
+  const clientIds = createClientIdOwners<Peer>(doc, (peer) => peer.live);
+  // Which live peer set each awareness client ID: only that peer may change or remove it.
+  const awarenessOwners = new Map<number, Peer>();
+  const pendingBytes = () => (doc.store.pendingStructs?.update.length ?? 0) + (doc.store.pendingDs?.length ?? 0);
 
   const broadcast = (frame: Uint8Array, except: Peer | undefined) => {
     for (const peer of peers) if (peer !== except) peer.send(frame);
@@ -83,9 +109,15 @@ export async function loadRoom<Peer extends RoomPeer>(options: RoomOptions<Peer>
     ) => {
       const sender = origin?.kind === 'client' ? origin.peer : undefined;
       if (sender) {
-        for (const id of added) sender.awarenessIds.add(id);
-        for (const id of updated) sender.awarenessIds.add(id);
-        for (const id of removed) sender.awarenessIds.delete(id);
+        for (const id of [...added, ...updated]) {
+          sender.awarenessIds.add(id);
+          awarenessOwners.set(id, sender);
+        }
+      }
+      // Removed by the sender, by its leaving, or by y-protocols' timeout: nobody owns the ID now.
+      for (const id of removed) {
+        awarenessOwners.get(id)?.awarenessIds.delete(id);
+        awarenessOwners.delete(id);
       }
       const changed = [...added, ...updated, ...removed];
       broadcast(encodeAwareness(encodeAwarenessUpdate(awareness, changed)), sender);
@@ -105,19 +137,52 @@ export async function loadRoom<Peer extends RoomPeer>(options: RoomOptions<Peer>
       if (peers.delete(peer) && peer.awarenessIds.size > 0) {
         removeAwarenessStates(awareness, [...peer.awarenessIds], null);
       }
+      clientIds.release(peer);
       return peers.size;
     },
-    applyPeerUpdate(peer, update) {
-      assertValidUpdate(update);
+    applyPeerUpdate(peer, update, kind = 'update') {
+      const decoded = assertValidUpdate(update);
+      if (isEmptyUpdate(decoded)) return 'applied';
+      if (peer.access !== 'write') return 'read-only';
+      const editing = kind === 'update' ? clientIds.check(peer, decoded) : undefined;
+      if (persistence.approximateBytes + update.length > options.limits.maxDocumentBytes) {
+        throw new WeftError('limit-exceeded', `the document would exceed ${options.limits.maxDocumentBytes} bytes`);
+      }
       // This update may unblock updates Yjs held back for missing dependencies; the sender has never
       // seen those, so it must receive the broadcast too.
-      const unblocks = doc.store.pendingStructs !== null || doc.store.pendingDs !== null;
+      const heldStructs = doc.store.pendingStructs;
+      const heldDeletes = doc.store.pendingDs;
+      const heldBytes = pendingBytes();
+      const unblocks = heldStructs !== null || heldDeletes !== null;
       Y.applyUpdate(doc, update, { kind: 'client', peer, echo: unblocks } satisfies UpdateOrigin<Peer>);
-      persistence.persistPending();
+      if (pendingBytes() > heldBytes && pendingBytes() > options.limits.maxPendingBytes) {
+        // Whatever integrated stays (it was emitted and stored); the part Yjs would hold back is
+        // dropped by restoring what it held before. Re-trying old pending data later is harmless.
+        doc.store.pendingStructs = heldStructs;
+        doc.store.pendingDs = heldDeletes;
+        throw new WeftError(
+          'limit-exceeded',
+          `more than ${options.limits.maxPendingBytes} bytes of updates wait for missing data`,
+        );
+      }
+      persistence.persistPending(update);
+      if (editing !== undefined) clientIds.claim(peer, editing);
+      return 'applied';
     },
     applyPeerAwareness(peer, update) {
-      assertValidAwarenessUpdate(update);
-      applyAwarenessUpdate(awareness, update, { kind: 'client', peer } satisfies UpdateOrigin<Peer>);
+      const entries = parseAwarenessUpdate(update);
+      const kept = filterAwarenessEntries(
+        entries,
+        peer.awarenessIds,
+        (id) => {
+          const owner = awarenessOwners.get(id);
+          return owner !== undefined && owner !== peer && owner.live;
+        },
+        options.limits.awareness,
+      );
+      if (kept.length === 0) return;
+      const allowed = kept.length === entries.length ? update : encodeAwarenessEntries(kept);
+      applyAwarenessUpdate(awareness, allowed, { kind: 'client', peer } satisfies UpdateOrigin<Peer>);
     },
     fullAwareness() {
       const ids = [...awareness.getStates().keys()];

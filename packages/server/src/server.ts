@@ -1,12 +1,23 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { CloseCode, docNameFromPath, type ExtensionName, extensionsFromUrl, isWeftError } from '@weft/protocol';
+import {
+  CloseCode,
+  docNameFromPath,
+  type ExtensionName,
+  extensionsFromUrl,
+  isWeftError,
+  WEFT_SUBPROTOCOL,
+} from '@weft/protocol';
 import { type WebSocket, WebSocketServer } from 'ws';
+import { createAdmissionControl, isRefusal } from './admission.ts';
+import type { AuthGrant, AuthOptions } from './auth.ts';
+import { type AwarenessLimits, awarenessLimitDefaults } from './awareness-guard.ts';
 import { type Connection, createConnection } from './connection.ts';
 import { type CompactionOptions, compactionDefaults } from './doc-persistence.ts';
 import { rejectUpgrade } from './http-responses.ts';
 import { type Logger, silentLogger } from './logger.ts';
+import { type RateLimitOptions, rateLimitDefaults } from './rate-limit.ts';
 import type { Room } from './room.ts';
 import { createRoomRegistry } from './room-registry.ts';
 import { createStaticFiles } from './static-files.ts';
@@ -37,6 +48,26 @@ export interface ServerOptions {
   maxPayload?: number;
   /** When the persistence layer folds the log into a snapshot. */
   compaction?: Partial<CompactionOptions>;
+  /** Capability tokens (`secret`, `publicKey`) or a custom `authenticate` hook. Omitted: open to all. */
+  auth?: AuthOptions;
+  /** How long authenticating an upgrade may take before it is refused with 503. */
+  authTimeoutMs?: number;
+  /** Browser origins allowed to connect (exact `Origin` values); requests without `Origin` pass. */
+  allowedOrigins?: readonly string[];
+  /** Document names must also match this pattern, on top of the built-in name rules. */
+  docNamePattern?: RegExp;
+  /** Per-connection token buckets; a connection over either closes with 1008. `false` turns it off. */
+  rateLimit?: Partial<RateLimitOptions> | false;
+  /** A connection that leaves more than this many bytes unread is terminated. */
+  maxBufferedBytes?: number;
+  /** Most documents loaded at once; the least recently used idle one unloads (after a flush) for a new one. */
+  maxLoadedDocuments?: number;
+  /** Largest document (snapshot plus log since, in bytes); an update past it closes with 4413. */
+  maxDocumentBytes?: number;
+  /** Most bytes of updates waiting for missing dependencies, per document; past it 4413. */
+  maxPendingBytes?: number;
+  /** Awareness state size and client IDs per connection. */
+  awareness?: Partial<AwarenessLimits>;
   /**
    * Serve this directory (a built web app, e.g. `packages/demo/dist`) over HTTP at `/`; unknown
    * extension-less paths get its `index.html`. The status page then moves to `/status`.
@@ -51,6 +82,13 @@ export const serverDefaults = {
   idleUnloadMs: 10_000,
   pingIntervalMs: 30_000,
   maxPayload: 8 * 1024 * 1024,
+  authTimeoutMs: 10_000,
+  rateLimit: rateLimitDefaults,
+  maxBufferedBytes: 64 * 1024 * 1024,
+  maxLoadedDocuments: 1000,
+  maxDocumentBytes: 64 * 1024 * 1024,
+  maxPendingBytes: 4 * 1024 * 1024,
+  awareness: awarenessLimitDefaults,
 } as const;
 
 /** A running Weft server. */
@@ -94,12 +132,32 @@ export async function createServer(options: ServerOptions = {}): Promise<WeftSer
     logger,
     compaction: { ...compactionDefaults, ...options.compaction },
     idleUnloadMs: options.idleUnloadMs ?? serverDefaults.idleUnloadMs,
+    maxLoadedDocuments: options.maxLoadedDocuments ?? serverDefaults.maxLoadedDocuments,
+    limits: {
+      maxDocumentBytes: options.maxDocumentBytes ?? serverDefaults.maxDocumentBytes,
+      maxPendingBytes: options.maxPendingBytes ?? serverDefaults.maxPendingBytes,
+      awareness: { ...serverDefaults.awareness, ...options.awareness },
+    },
   });
   const maxPayload = options.maxPayload ?? serverDefaults.maxPayload;
+  const rateLimit = options.rateLimit === false ? false : { ...serverDefaults.rateLimit, ...options.rateLimit };
+  const maxBufferedBytes = options.maxBufferedBytes ?? serverDefaults.maxBufferedBytes;
+  const admission = createAdmissionControl({
+    auth: options.auth,
+    allowedOrigins: options.allowedOrigins,
+    docNamePattern: options.docNamePattern,
+    authTimeoutMs: options.authTimeoutMs ?? serverDefaults.authTimeoutMs,
+    logger,
+  });
+  if (!admission.authEnabled) {
+    logger.warn('authentication is off: every client can read and write every document (set auth to require tokens)');
+  }
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload,
     perMessageDeflate: false,
+    // Only the non-secret protocol is ever echoed; the token protocol stays in the request.
+    handleProtocols: (offered) => (offered.has(WEFT_SUBPROTOCOL) ? WEFT_SUBPROTOCOL : false),
   });
   const connections = new Set<Connection>();
   const startedAt = Date.now();
@@ -111,7 +169,7 @@ export async function createServer(options: ServerOptions = {}): Promise<WeftSer
     uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
   });
 
-  const onConnection = (socket: WebSocket, docName: string, extensions: Set<ExtensionName>) => {
+  const onConnection = (socket: WebSocket, docName: string, extensions: Set<ExtensionName>, grant: AuthGrant) => {
     let room: Room<Connection> | undefined;
     let gone = false;
     const connection = createConnection({
@@ -120,6 +178,11 @@ export async function createServer(options: ServerOptions = {}): Promise<WeftSer
       extensions,
       logger,
       maxQueuedBytes: maxPayload,
+      access: grant.access,
+      expiresAt: grant.expiresAt,
+      rateLimit,
+      maxPayload,
+      maxBufferedBytes,
       onClose: (closed) => {
         gone = true;
         connections.delete(closed);
@@ -145,6 +208,9 @@ export async function createServer(options: ServerOptions = {}): Promise<WeftSer
       (error: unknown) => {
         if (isWeftError(error, 'server-closed')) {
           connection.close(CloseCode.goingAway, 'server shutting down');
+        } else if (isWeftError(error, 'too-many-documents')) {
+          logger.warn('refusing a document: too many loaded', { doc: docName });
+          connection.close(CloseCode.tryAgainLater, error.message);
         } else if (isWeftError(error, 'document-corrupt')) {
           logger.error('refusing a quarantined document', { doc: docName, error: error.message });
           connection.close(CloseCode.documentUnavailable, 'document is quarantined: its stored data is damaged');
@@ -172,12 +238,26 @@ export async function createServer(options: ServerOptions = {}): Promise<WeftSer
       docName = docNameFromPath(url, basePath);
     } catch (error) {
       const reason = isWeftError(error) ? error.message : 'invalid document name';
-      logger.info('rejected upgrade', { url: url.slice(0, 200), reason });
+      // The path only: the query string may hold a token.
+      logger.info('rejected upgrade', { path: url.split('?', 1)[0]?.slice(0, 200), reason });
       rejectUpgrade(socket, 400, reason);
       return;
     }
     socket.on('error', (error) => logger.debug('socket error during upgrade', { error: String(error) }));
-    wss.handleUpgrade(request, socket, head, (ws) => onConnection(ws, docName, extensionsFromUrl(url)));
+    // Credentials are checked before the upgrade: a refused client gets 401/403 and loads nothing.
+    void admission.admit(request, docName).then((admitted) => {
+      if (socket.destroyed) return;
+      if (closing) {
+        rejectUpgrade(socket, 503, 'server is shutting down');
+        return;
+      }
+      if (isRefusal(admitted)) {
+        logger.info('refused upgrade', { doc: docName, status: admitted.status, reason: admitted.reason });
+        rejectUpgrade(socket, admitted.status, admitted.reason);
+        return;
+      }
+      wss.handleUpgrade(request, socket, head, (ws) => onConnection(ws, docName, extensionsFromUrl(url), admitted));
+    });
   };
 
   const staticFiles =
