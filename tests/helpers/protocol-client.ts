@@ -35,6 +35,10 @@ export interface ProtocolClientOptions {
   doc?: Y.Doc;
   /** Weft extensions to announce, e.g. ['ack', 'error']. */
   extensions?: string[];
+  /** More query parameters, e.g. `{ token }`. */
+  params?: Record<string, string>;
+  /** Subprotocols to offer, e.g. `tokenSubprotocols(token)`. */
+  protocols?: string[];
 }
 
 const remote = Symbol('remote');
@@ -45,8 +49,13 @@ export function connectProtocolClient(
   options: ProtocolClientOptions = {},
 ): Promise<ProtocolClient> {
   const doc = options.doc ?? new Y.Doc();
-  const query = options.extensions?.length ? `?${EXTENSIONS_PARAM}=${options.extensions.join(',')}` : '';
-  const socket = new WebSocket(`${baseUrl}/${encodeURIComponent(docName).replaceAll('%2F', '/')}${query}`);
+  const params = new URLSearchParams(options.params);
+  if (options.extensions?.length) params.set(EXTENSIONS_PARAM, options.extensions.join(','));
+  const query = params.size > 0 ? `?${params.toString().replaceAll('%2C', ',')}` : '';
+  const socket = new WebSocket(
+    `${baseUrl}/${encodeURIComponent(docName).replaceAll('%2F', '/')}${query}`,
+    options.protocols ?? [],
+  );
   socket.binaryType = 'nodebuffer';
   let sentUpdates = 0;
   let ackedUpdates = 0;
