@@ -91,7 +91,8 @@ export async function addTask(page: Page, text: string): Promise<void> {
 
 export async function waitForTask(page: Page, text: string): Promise<void> {
   await page.waitForFunction(
-    (wanted) => [...document.querySelectorAll<HTMLInputElement>('.task-text')].some((input) => input.value === wanted),
+    (wanted) =>
+      Array.from(document.querySelectorAll<HTMLInputElement>('.task-text')).some((input) => input.value === wanted),
     text,
     { timeout: 20_000 },
   );
@@ -107,6 +108,13 @@ export async function waitForNotes(page: Page, text: string): Promise<void> {
     text,
     { timeout: 20_000 },
   );
+}
+
+/** Changes a setting in the settings dialog and closes it. */
+export async function changeSetting(page: Page, name: string, value: string): Promise<void> {
+  await page.click('.settings-button');
+  await page.fill(`.settings-dialog input[name="${name}"]`, value);
+  await page.click('.settings-dialog .dialog-footer button');
 }
 
 export async function screenshot(page: Page, name: string): Promise<string> {

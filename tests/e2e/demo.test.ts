@@ -7,6 +7,7 @@ import { createTempDir } from '../helpers/temp-dir.ts';
 import {
   addTask,
   buildDemo,
+  changeSetting,
   e2eSkipReason,
   launchChromium,
   openBoard,
@@ -66,6 +67,9 @@ describe.skipIf(skipReason !== undefined)('demo in Chromium', () => {
     // Both see two people here.
     for (const { page } of [alice, bob])
       await page.waitForFunction(() => document.querySelectorAll('.avatar').length === 2);
+    // Settings are synced storage: Bob sees the title Alice gives the board.
+    await changeSetting(alice.page, 'title', 'Team sync');
+    await bob.page.waitForFunction(() => document.querySelector('.board-title')?.textContent === 'Team sync');
     await waitForAllSaved(alice.page);
     expect(await alice.page.textContent('.saved-state')).toBe('All changes saved');
     await screenshot(bob.page, 'two-browsers-bob');
@@ -166,10 +170,8 @@ describe.skipIf(skipReason !== undefined)('demo in Chromium', () => {
 
   test('screenshot of a board in use', async () => {
     const alice = await open('launch-plan');
-    await alice.page.click('.settings-button');
-    await alice.page.fill('.settings-dialog input[name="title"]', 'Launch plan');
-    await alice.page.fill('.settings-dialog input[name="userName"]', 'Ada Lovelace');
-    await alice.page.click('.settings-dialog .dialog-footer button');
+    await changeSetting(alice.page, 'title', 'Launch plan');
+    await changeSetting(alice.page, 'userName', 'Ada Lovelace');
     for (const task of ['Draft the announcement', 'Record a 2-minute demo', 'Invite beta testers', 'Update the docs']) {
       await addTask(alice.page, task);
     }
@@ -181,8 +183,13 @@ describe.skipIf(skipReason !== undefined)('demo in Chromium', () => {
     );
     const bob = await open('launch-plan');
     await waitForTask(bob.page, 'Update the docs');
+    await changeSetting(bob.page, 'userName', 'Grace Hopper');
     await alice.page.waitForFunction(() => document.querySelectorAll('.avatar').length === 2);
     await waitForAllSaved(alice.page);
+    await alice.page.waitForFunction(() =>
+      Array.from(document.querySelectorAll('.avatar')).some((avatar) => avatar.textContent === 'GH'),
+    );
+    await alice.page.mouse.move(640, 700);
     await alice.page.focus('.new-task');
     const path = await screenshot(alice.page, 'demo');
     if (process.env.WEFT_UPDATE_SCREENSHOT === '1') {
