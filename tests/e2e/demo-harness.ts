@@ -117,9 +117,16 @@ export async function changeSetting(page: Page, name: string, value: string): Pr
   await page.click('.settings-dialog .dialog-footer button');
 }
 
+/** Picks this person's presence colour in the settings dialog. */
+export async function changeUserColor(page: Page, color: string): Promise<void> {
+  await page.click('.settings-button');
+  await page.click(`.settings-dialog label.swatch:has(input[name="userColor"][value="${color}"])`);
+  await page.click('.settings-dialog .dialog-footer button');
+}
+
 export async function screenshot(page: Page, name: string): Promise<string> {
   await mkdir(ARTIFACTS_DIR, { recursive: true });
   const path = join(ARTIFACTS_DIR, `${name}.png`);
-  await page.screenshot({ path });
+  await page.screenshot({ path, animations: 'disabled' });
   return path;
 }

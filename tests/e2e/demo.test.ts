@@ -8,6 +8,7 @@ import {
   addTask,
   buildDemo,
   changeSetting,
+  changeUserColor,
   e2eSkipReason,
   launchChromium,
   openBoard,
@@ -172,6 +173,7 @@ describe.skipIf(skipReason !== undefined)('demo in Chromium', () => {
     const alice = await open('launch-plan');
     await changeSetting(alice.page, 'title', 'Launch plan');
     await changeSetting(alice.page, 'userName', 'Ada Lovelace');
+    await changeUserColor(alice.page, '#7c3aed');
     for (const task of ['Draft the announcement', 'Record a 2-minute demo', 'Invite beta testers', 'Update the docs']) {
       await addTask(alice.page, task);
     }
@@ -184,12 +186,15 @@ describe.skipIf(skipReason !== undefined)('demo in Chromium', () => {
     const bob = await open('launch-plan');
     await waitForTask(bob.page, 'Update the docs');
     await changeSetting(bob.page, 'userName', 'Grace Hopper');
+    await changeUserColor(bob.page, '#ea580c');
     await alice.page.waitForFunction(() => document.querySelectorAll('.avatar').length === 2);
     await waitForAllSaved(alice.page);
     await alice.page.waitForFunction(() =>
       Array.from(document.querySelectorAll('.avatar')).some((avatar) => avatar.textContent === 'GH'),
     );
-    await alice.page.mouse.move(640, 700);
+    // Cropped to the board (the README shows it small); the pointer kept off the rows.
+    await alice.page.setViewportSize({ width: 1280, height: 560 });
+    await alice.page.mouse.move(640, 550);
     await alice.page.focus('.new-task');
     const path = await screenshot(alice.page, 'demo');
     if (process.env.WEFT_UPDATE_SCREENSHOT === '1') {
