@@ -1,8 +1,10 @@
 import { once } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import { backoffDefaults, backoffDelay, type ConnectionError, isWeftError, type WeftError } from '@weft/client';
+import { encodeSyncStep2 } from '@weft/protocol';
 import { afterEach, expect, it } from 'vitest';
 import { type WebSocket, WebSocketServer } from 'ws';
+import * as Y from 'yjs';
 import { createRandom, testSeed } from '../helpers/seeded-random.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { createProviderPool } from './open-provider.ts';
@@ -104,4 +106,50 @@ it('a silent server is probed and then dropped, and the provider reconnects', as
   const provider = pool.open({ url: server.url, name: 'silent', livenessTimeoutMs: 400 });
   await waitFor(() => server.requests.length >= 2, 'a reconnect after the liveness timeout', 10_000);
   expect(provider.status).not.toBe('synced');
+});
+
+it('a token that expires mid-session (4401) is replaced by a fresh one from the token function', async () => {
+  const emptyUpdate = Y.encodeStateAsUpdate(new Y.Doc());
+  const server = await startScriptedServer((socket, _request, index) => {
+    socket.send(encodeSyncStep2(emptyUpdate));
+    if (index === 0) setTimeout(() => socket.close(4401, 'token expired'), 20);
+  });
+  cleanups.push(server.close);
+  let issued = 0;
+  const provider = pool.open({ url: server.url, name: 'expiring', token: () => `t${++issued}` });
+  const errors: WeftError[] = [];
+  provider.on('error', (error) => errors.push(error));
+  await waitFor(() => server.requests.length === 2 && provider.status === 'synced', 'a second, synced connection');
+  const tokens = server.requests.map((request) => new URL(request.url ?? '', 'http://x').searchParams.get('token'));
+  expect(tokens).toEqual(['t1', 't2']);
+  expect(errors).toEqual([]);
+});
+
+it('a token refused again right away is permanent: error 4401, no more attempts', async () => {
+  const server = await startScriptedServer((socket) => socket.close(4401, 'invalid token'));
+  cleanups.push(server.close);
+  const provider = pool.open({ url: server.url, name: 'refused', token: async () => 'bad' });
+  const errors: WeftError[] = [];
+  provider.on('error', (error) => errors.push(error));
+  await waitFor(() => errors.length === 1, 'an error event');
+  expect((errors[0] as ConnectionError).closeCode).toBe(4401);
+  await new Promise((resolve) => setTimeout(resolve, 400));
+  expect(server.requests).toHaveLength(1);
+});
+
+it('in Node, an upgrade refused with HTTP 403 is reported as the permanent close code 4403', async () => {
+  const wss = new WebSocketServer({
+    port: 0,
+    host: '127.0.0.1',
+    verifyClient: (_info, done) => done(false, 403, 'Forbidden'),
+  });
+  await once(wss, 'listening');
+  cleanups.push(() => new Promise((resolve) => wss.close(resolve)));
+  const { port } = wss.address() as { port: number };
+  const provider = pool.open({ url: `ws://127.0.0.1:${port}`, name: 'forbidden' });
+  const errors: WeftError[] = [];
+  provider.on('error', (error) => errors.push(error));
+  await waitFor(() => errors.length === 1, 'an error event');
+  expect(errors[0]).toMatchObject({ closeCode: 4403, permanent: true });
+  expect(errors[0]?.message).toMatch(/HTTP 403/);
 });

@@ -10,6 +10,7 @@
 export { isWeftError, WeftError } from '@weft/protocol';
 export { type BackoffOptions, backoffDefaults, backoffDelay } from './backoff.ts';
 export { ConnectionError } from './connection-error.ts';
+export type { TokenSource } from './connection-target.ts';
 export type { Peer, UserInfo } from './presence.ts';
 export {
   createProvider,
@@ -18,7 +19,6 @@ export {
   type ProviderOptions,
   type ProviderStatus,
   providerDefaults,
-  type TokenSource,
 } from './provider.ts';
 export { createSyncedStorage, type Json, type StorageChange, type SyncedStorage } from './storage-api.ts';
 export { createStore, type SnapshotStore } from './store.ts';

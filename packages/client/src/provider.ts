@@ -1,7 +1,6 @@
 import {
+  CloseCode,
   decodeFrame,
-  EXTENSIONS_PARAM,
-  Extension,
   encodeAwareness,
   encodeQueryAwareness,
   encodeSyncStep1,
@@ -13,24 +12,18 @@ import {
 import { Awareness, applyAwarenessUpdate, encodeAwarenessUpdate, removeAwarenessStates } from 'y-protocols/awareness';
 import * as Y from 'yjs';
 import { type BackoffOptions, backoffDefaults } from './backoff.ts';
+import { browserEnvironment } from './browser-environment.ts';
 import { ConnectionError } from './connection-error.ts';
+import { resolveTarget, resolveWebSocket, type TokenSource } from './connection-target.ts';
 import { type CrossTabChannel, createCrossTabChannel } from './cross-tab.ts';
 import { createEmitter, type Emitter } from './emitter.ts';
 import { createIndexedDbPersistence, type LocalPersistence } from './persistence.ts';
 import { listPeers, type Peer, setLocalUser, type UserInfo } from './presence.ts';
 import { createSaveTracker } from './save-tracker.ts';
-import {
-  createTransport,
-  type TransportEnvironment,
-  type TransportState,
-  type WebSocketConstructor,
-} from './transport.ts';
+import { createTransport, type TransportState, type WebSocketConstructor } from './transport.ts';
 
 /** What the UI shows: no connection, opening one, exchanging state, or up to date with the server. */
 export type ProviderStatus = 'offline' | 'connecting' | 'syncing' | 'synced';
-
-/** A token, or a function called before every (re)connect for a fresh one. */
-export type TokenSource = string | (() => string | Promise<string>);
 
 export interface ProviderOptions {
   /** The server's WebSocket URL, e.g. `wss://sync.example.com` (the document name is appended). */
@@ -114,19 +107,6 @@ export interface Provider extends Pick<Emitter<ProviderEvents>, 'on'> {
   destroy(): Promise<void>;
 }
 
-/** The page's lifecycle events, where there is a page. */
-function browserEnvironment(): TransportEnvironment | undefined {
-  if (typeof window === 'undefined' || typeof document === 'undefined') return undefined;
-  const targetOf = (type: string): EventTarget => (type === 'visibilitychange' ? document : window);
-  return {
-    addEventListener: (type, listener) => targetOf(type).addEventListener(type, listener),
-    removeEventListener: (type, listener) => targetOf(type).removeEventListener(type, listener),
-    isVisible: () => document.visibilityState === 'visible',
-  };
-}
-
-const documentPath = (name: string) => name.split('/').map(encodeURIComponent).join('/');
-
 /**
  * Opens a document: loads it from IndexedDB first (instant, and offline), then connects to a Weft
  * server and keeps it in sync; `unsavedChanges` counts edits until the server has them on disk.
@@ -150,6 +130,7 @@ export function createProvider(options: ProviderOptions): Provider {
   let persistence: LocalPersistence | undefined;
   let loaded = false;
   let synced = false;
+  let syncedSinceLast401 = false;
   let wantsConnection = options.connect ?? true;
   let destroyed = false;
   let lastError: WeftError | undefined;
@@ -166,21 +147,12 @@ export function createProvider(options: ProviderOptions): Provider {
     // (small) SyncStep2 even when nobody is present.
     probe: () =>
       awareness.getLocalState() === null ? encodeSyncStep1(Y.encodeStateVector(doc)) : encodeQueryAwareness(),
-    async resolveTarget() {
-      const query = new URLSearchParams(options.params);
-      query.set(EXTENSIONS_PARAM, `${Extension.durableAck},${Extension.error}`);
-      const token = typeof options.token === 'function' ? await options.token() : options.token;
-      if (token !== undefined) query.set('token', token);
-      return { url: `${options.url.replace(/\/+$/, '')}/${documentPath(options.name)}?${query}` };
-    },
-    async resolveWebSocket() {
-      if (options.WebSocket) return options.WebSocket;
-      if (typeof globalThis.WebSocket === 'function') return globalThis.WebSocket as unknown as WebSocketConstructor;
-      // Node without a global WebSocket: use `ws` (a variable keeps bundlers from including it).
-      const wsModule = 'ws';
-      const imported = (await import(/* @vite-ignore */ wsModule)) as { WebSocket: WebSocketConstructor };
-      return imported.WebSocket;
-    },
+    // A token that expired mid-session (4401) is worth one more try with a fresh one; a fresh token
+    // that is refused again means the credentials themselves are wrong.
+    retryPermanent: (code) =>
+      code === CloseCode.unauthenticated && typeof options.token === 'function' && syncedSinceLast401,
+    resolveTarget: () => resolveTarget(options),
+    resolveWebSocket: () => resolveWebSocket(options.WebSocket),
   });
 
   const updateStatus = () => {
@@ -224,6 +196,7 @@ export function createProvider(options: ProviderOptions): Provider {
         applyUpdate(message.update, fromServer);
         if (!synced) {
           synced = true;
+          syncedSinceLast401 = true;
           lastError = undefined;
           updateStatus();
         }
@@ -321,6 +294,7 @@ export function createProvider(options: ProviderOptions): Provider {
   transport.on('frame', handleServerFrame);
   transport.on('close', ({ code, reason, permanent }) => {
     synced = false;
+    if (code === CloseCode.unauthenticated) syncedSinceLast401 = false;
     tracker.reset();
     const others = [...awareness.getStates().keys()].filter((id) => id !== doc.clientID);
     removeAwarenessStates(awareness, others, fromServer);
@@ -372,22 +346,22 @@ export function createProvider(options: ProviderOptions): Provider {
   };
   const loading = load();
 
-  const waitFor = (ready: () => boolean, event: 'status' | 'unsaved') =>
+  // Promises waiting for a condition; each is checked on every state change, and rejected on destroy.
+  const waiters = new Set<{ ready: () => boolean; resolve: () => void; reject: (error: WeftError) => void }>();
+  const settleWaiters = () => {
+    for (const waiter of waiters) {
+      if (destroyed) waiter.reject(new WeftError('connection-closed', 'the provider was destroyed'));
+      else if (waiter.ready()) waiter.resolve();
+      else continue;
+      waiters.delete(waiter);
+    }
+  };
+  emitter.on('status', settleWaiters);
+  emitter.on('unsaved', settleWaiters);
+  const waitFor = (ready: () => boolean) =>
     new Promise<void>((resolve, reject) => {
-      if (ready()) return resolve();
-      if (destroyed) return reject(new WeftError('connection-closed', 'the provider was destroyed'));
-      const offEvent = emitter.on(event, () => {
-        if (!ready()) return;
-        offEvent();
-        offDestroy();
-        resolve();
-      });
-      const offDestroy = emitter.on('status', () => {
-        if (!destroyed) return;
-        offEvent();
-        offDestroy();
-        reject(new WeftError('connection-closed', 'the provider was destroyed'));
-      });
+      waiters.add({ ready, resolve, reject });
+      settleWaiters();
     });
 
   return {
@@ -417,8 +391,8 @@ export function createProvider(options: ProviderOptions): Provider {
       transport.disconnect();
     },
     whenLoaded: () => loading,
-    whenSynced: () => waitFor(() => status === 'synced', 'status'),
-    whenSaved: () => waitFor(() => tracker.unsaved === 0, 'unsaved'),
+    whenSynced: () => waitFor(() => status === 'synced'),
+    whenSaved: () => waitFor(() => tracker.unsaved === 0),
     setUser: (user) => setLocalUser(awareness, user),
     peers: () => listPeers(awareness),
     async destroy() {
@@ -435,7 +409,9 @@ export function createProvider(options: ProviderOptions): Provider {
       awareness.off('change', onAwarenessChange);
       environment?.removeEventListener('pagehide', onPageHide);
       if (!options.awareness) awareness.destroy();
-      emitter.emit('status', 'offline');
+      status = 'offline';
+      emitter.emit('status', status);
+      settleWaiters();
       emitter.clear();
     },
   };

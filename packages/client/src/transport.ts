@@ -1,6 +1,7 @@
 import { CloseCode, isPermanentCloseCode } from '@weft/protocol';
 import { type BackoffOptions, backoffDelay } from './backoff.ts';
 import { createEmitter, type Emitter } from './emitter.ts';
+import { createLivenessCheck, type LivenessCheck } from './liveness.ts';
 
 /** The subset of the WebSocket API the transport uses: the browser's, or `ws` in Node. */
 export interface WebSocketLike {
@@ -47,6 +48,8 @@ export interface TransportOptions {
   random(): number;
   /** Where `online` and `visibilitychange` come from; omitted in Node. */
   environment?: TransportEnvironment;
+  /** Whether a permanent close code may still be retried (e.g. 4401 when a fresh token can be fetched). */
+  retryPermanent(code: number): boolean;
   /** Consecutive 1009 closes after which the transport stops: retrying the same too-big state cannot succeed. */
   maxTooBigCloses: number;
 }
@@ -80,8 +83,7 @@ export function createTransport(options: TransportOptions): Transport {
   let tooBigCloses = 0;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
   let livenessTimer: ReturnType<typeof setInterval> | undefined;
-  let lastReceivedAt = 0;
-  let probeSentAt: number | undefined;
+  let liveness: LivenessCheck | undefined;
   // Bumped by every attempt, disconnect and destroy, so a late callback of an old attempt is ignored.
   let generation = 0;
   let destroyed = false;
@@ -128,27 +130,17 @@ export function createTransport(options: TransportOptions): Transport {
     stopTimers();
     dropSocket();
     tooBigCloses = code === CloseCode.messageTooBig ? tooBigCloses + 1 : 0;
-    const permanent = isPermanentCloseCode(code) || tooBigCloses >= options.maxTooBigCloses;
+    const permanent =
+      (isPermanentCloseCode(code) && !options.retryPermanent(code)) || tooBigCloses >= options.maxTooBigCloses;
     setState(permanent ? 'stopped' : state);
     emitter.emit('close', { code, reason, permanent });
     if (!permanent && !destroyed && state !== 'idle') scheduleRetry();
   };
 
-  // Background tabs run timers as rarely as once a minute, so silence alone proves nothing: a
-  // probe is sent first, and the connection is given up only if the probe went unanswered too.
   const checkLiveness = () => {
-    const now = Date.now();
-    const silentFor = now - lastReceivedAt;
-    if (silentFor < options.livenessTimeoutMs / 4) return;
-    if (probeSentAt === undefined || probeSentAt < lastReceivedAt) {
-      probeSentAt = now;
-      send(options.probe());
-      return;
-    }
-    const probeGraceMs = Math.min(10_000, options.livenessTimeoutMs / 4);
-    if (silentFor >= options.livenessTimeoutMs && now - probeSentAt >= probeGraceMs) {
-      handleClose(CloseCode.internalError, `no answer from the server for ${Math.round(silentFor / 1000)} s`);
-    }
+    const verdict = liveness?.tick(Date.now());
+    if (verdict === 'probe') send(options.probe());
+    else if (verdict === 'dead') handleClose(CloseCode.internalError, 'no answer from the server');
   };
 
   const open = async () => {
@@ -175,14 +167,13 @@ export function createTransport(options: TransportOptions): Transport {
     socket = next;
     next.binaryType = 'arraybuffer';
     next.onopen = () => {
-      lastReceivedAt = Date.now();
-      probeSentAt = undefined;
+      liveness = createLivenessCheck(options.livenessTimeoutMs, Date.now());
       livenessTimer = setInterval(checkLiveness, Math.max(50, options.livenessTimeoutMs / 4));
       setState('open');
       emitter.emit('open');
     };
     next.onmessage = (event) => {
-      lastReceivedAt = Date.now();
+      liveness?.received(Date.now());
       // The server answered, so it is up: the next outage starts its backoff from the beginning.
       attempt = 0;
       const { data } = event;
@@ -190,9 +181,18 @@ export function createTransport(options: TransportOptions): Transport {
       else if (ArrayBuffer.isView(data))
         emitter.emit('frame', new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     };
-    // A failed handshake (refused, HTTP 401/403, DNS) reports `error` then `close` with 1006.
-    next.onerror = () => {};
-    next.onclose = (event) => handleClose(event.code, event.reason);
+    // A refused upgrade reports `error`, then `close` with 1006. Browsers hide the HTTP status; `ws`
+    // names it ("Unexpected server response: 403"), and then it maps to the matching close code.
+    let refusedStatus: number | undefined;
+    next.onerror = (event) => {
+      const match = /Unexpected server response: (4\d\d)/.exec(String((event as { message?: unknown }).message));
+      if (match) refusedStatus = Number(match[1]);
+    };
+    next.onclose = (event) => {
+      if (refusedStatus !== undefined && refusedStatus !== 429) {
+        handleClose(4000 + refusedStatus, `the server refused the connection (HTTP ${refusedStatus})`);
+      } else handleClose(event.code, event.reason);
+    };
   };
 
   const send = (frame: Uint8Array): boolean => {
