@@ -84,7 +84,7 @@ async function measureSize(state: Uint8Array, expected: string, tempRoot: string
 /** The 10× document takes ten replays to build; it is cached by trace size and Yjs version. */
 async function scaledState(trace: ReplayedTrace, config: BenchConfig, copies: number): Promise<Uint8Array> {
   const cacheDir = join(config.repoRoot, '.bench-tmp', 'cache');
-  const file = join(cacheDir, `automerge-paper-${trace.edits}-x${copies}.bin`);
+  const file = join(cacheDir, `automerge-paper-${trace.edits}-x${copies}-merged.bin`);
   const cached = await readFile(file).catch(() => undefined);
   if (cached) return new Uint8Array(cached);
   console.log(`  building the ${copies}× document (${copies} replays of the trace; cached in ${file})`);

@@ -34,6 +34,8 @@ export interface LoadClient {
   sendUpdate(update: Uint8Array): void;
   /** TCP payload bytes (WebSocket frames) since the socket opened, excluding the HTTP upgrade. */
   wireBytes(): { sent: number; received: number };
+  /** The server's close code and reason once the socket has closed, else undefined. */
+  closedWith(): string | undefined;
   /** Closes the socket and resolves once it is closed. */
   close(): Promise<void>;
 }
@@ -118,7 +120,13 @@ export function connectLoadClient(options: LoadClientOptions): Promise<LoadClien
     if (kind === 'sync-step-2') resolveSynced();
     options.onMessage?.(kind, data);
   });
-  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  let closedWith: string | undefined;
+  const closed = new Promise<void>((resolve) =>
+    socket.once('close', (code, reason) => {
+      closedWith = `${code} ${reason.toString()}`;
+      resolve();
+    }),
+  );
   return new Promise((resolve, reject) => {
     socket.once('error', reject);
     socket.once('open', () => {
@@ -138,6 +146,7 @@ export function connectLoadClient(options: LoadClientOptions): Promise<LoadClien
           sent: (tcp?.bytesWritten ?? 0) - baseline.sent,
           received: (tcp?.bytesRead ?? 0) - baseline.received,
         }),
+        closedWith: () => closedWith,
         close() {
           if (socket.readyState === WebSocket.CLOSED) return Promise.resolve();
           socket.close();

@@ -88,6 +88,8 @@ async function replayOnce(target: ServerTarget, config: BenchConfig, plan: Repla
     const progress = () => new Promise<void>((resolve) => (wake = resolve));
     while (sent < plan.updates.length || readerText.length !== plan.expectedText.length || seen < sent) {
       if (performance.now() > deadline) throw new Error(`${target.id}: trace replay timed out at ${seen}/${sent}`);
+      const closed = writer.closedWith() ?? reader.closedWith();
+      if (closed) throw new Error(`${target.id}: the server closed a socket (${closed}) at ${seen}/${sent}`);
       while (sent < plan.updates.length && sent - seen < traceReplayDefaults.window) {
         writer.sendUpdate(plan.updates[sent] as Uint8Array);
         sent++;

@@ -71,22 +71,26 @@ export function checkLoaded(doc: Y.Doc, expected: string): void {
 }
 
 /**
- * A document `copies` times the trace's size: the trace replayed into `copies` Y.Texts (`text`,
- * `text-1`, ...) of one doc. As slow as `copies` replays, so callers cache the result.
+ * A document `copies` times the trace's size: the trace replayed `copies` times, each into its own
+ * doc and root type (`text`, `text-1`, ...), then merged. One doc per copy keeps each copy's items
+ * in contiguous clock runs, as a real document's are (interleaving them would bloat the encoding).
+ * As slow as `copies` replays, so callers cache the result.
  */
 export function scaledTraceState(trace: SequentialTrace, copies: number): Uint8Array {
-  const doc = new Y.Doc();
-  const texts = Array.from({ length: copies }, (_, i) => doc.getText(i === 0 ? 'text' : `text-${i}`));
-  for (const txn of trace.txns) {
-    doc.transact(() => {
-      for (const text of texts) {
+  const states: Uint8Array[] = [];
+  for (let copy = 0; copy < copies; copy++) {
+    const doc = new Y.Doc();
+    const text = doc.getText(copy === 0 ? 'text' : `text-${copy}`);
+    for (const txn of trace.txns) {
+      doc.transact(() => {
         for (const [position, deleted, inserted] of txn.patches) {
           if (deleted > 0) text.delete(position, deleted);
           if (inserted.length > 0) text.insert(position, inserted);
         }
-      }
-    });
+      });
+    }
+    if (text.toString() !== trace.endContent) throw new Error('scaled replay is wrong');
+    states.push(Y.encodeStateAsUpdate(doc));
   }
-  for (const text of texts) if (text.toString() !== trace.endContent) throw new Error('scaled replay is wrong');
-  return Y.encodeStateAsUpdate(doc);
+  return Y.mergeUpdates(states);
 }

@@ -1,5 +1,7 @@
 // Weft as a benchmark target, started like the CLI but without its logger (the peers log nothing
 // either): `--data-dir <dir>` for the default durable FileStorage, no flag for MemoryStorage.
+// The per-connection rate limit is off: the peers have none, and the ramp, durable-ack and trace
+// replay scenarios deliberately send faster than an honest editor (they would be closed with 1008).
 import { parseArgs } from 'node:util';
 import { createMemoryStorage, createServer } from '@weft/server';
 
@@ -8,6 +10,7 @@ const dataDir = values['data-dir'];
 const server = await createServer({
   host: '127.0.0.1',
   port: 0,
+  rateLimit: false,
   ...(dataDir === undefined ? { storage: createMemoryStorage() } : { dataDir }),
 });
 console.log(JSON.stringify({ msg: 'weft-server listening', url: `http://127.0.0.1:${server.port}` }));
