@@ -7,7 +7,7 @@ import type { DecodedUpdate } from './peer-input.ts';
  * and forever (each takes the other's items for its own), so an edit that creates content under an
  * ID another live connection edits under is refused.
  *
- * Only the shape of a local edit counts: an incremental Update whose new structs all belong to one
+ * Only the shape of a local edit counts: an incremental Update whose structs all belong to one
  * client ID. Honest peers relay other clients' content too — a SyncStep2 carries whatever the
  * server lacks, including what Yjs holds back, and providers forward updates from IndexedDB or
  * other tabs — so SyncStep2s and multi-client updates neither claim nor get refused. Content the
@@ -27,17 +27,21 @@ export interface ClientIdOwners<Peer> {
   release(peer: Peer): void;
 }
 
-/** The one client ID an update creates content under, or undefined (none, or several). */
-function editingClient(doc: Y.Doc, decoded: DecodedUpdate): number | undefined {
+/**
+ * The one client ID all structs of an update belong to, and whether any of them is new to the
+ * document; undefined when the update has no structs or several client IDs.
+ */
+function editingClient(doc: Y.Doc, decoded: DecodedUpdate): { client: number; creates: boolean } | undefined {
   let editing: number | undefined;
+  let creates = false;
   for (const struct of decoded.structs) {
     if (struct instanceof Y.Skip) continue;
     const { client, clock } = struct.id;
-    if (clock + struct.length <= Y.getState(doc.store, client)) continue; // already in the document
     if (editing !== undefined && editing !== client) return undefined;
     editing = client;
+    if (clock + struct.length > Y.getState(doc.store, client)) creates = true;
   }
-  return editing;
+  return editing === undefined ? undefined : { client: editing, creates };
 }
 
 export function createClientIdOwners<Peer>(doc: Y.Doc, isLive: (peer: Peer) => boolean): ClientIdOwners<Peer> {
@@ -45,13 +49,15 @@ export function createClientIdOwners<Peer>(doc: Y.Doc, isLive: (peer: Peer) => b
   const owned = new Map<Peer, Set<number>>();
   return {
     check(peer, decoded) {
-      const client = editingClient(doc, decoded);
-      if (client === undefined) return undefined;
-      const owner = owners.get(client);
+      const editing = editingClient(doc, decoded);
+      if (editing === undefined) return undefined;
+      const owner = owners.get(editing.client);
+      // Also when the clocks are ones the document has: a twin editing concurrently reuses them
+      // with different content, which Yjs would drop silently.
       if (owner !== undefined && owner !== peer && isLive(owner)) {
-        throw new WeftError('client-id-in-use', `client ID ${client} is in use by another connection`);
+        throw new WeftError('client-id-in-use', `client ID ${editing.client} is in use by another connection`);
       }
-      return client;
+      return editing.creates ? editing.client : undefined;
     },
     claim(peer, client) {
       let set = owned.get(peer);

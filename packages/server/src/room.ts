@@ -150,7 +150,9 @@ export async function loadRoom<Peer extends RoomPeer>(options: RoomOptions<Peer>
       }
       // This update may unblock updates Yjs held back for missing dependencies; the sender has never
       // seen those, so it must receive the broadcast too.
-      const heldStructs = doc.store.pendingStructs;
+      // Copied: Yjs merges new held-back data into the same object.
+      const held = doc.store.pendingStructs;
+      const heldStructs = held && { missing: new Map(held.missing), update: held.update };
       const heldDeletes = doc.store.pendingDs;
       const heldBytes = pendingBytes();
       const unblocks = heldStructs !== null || heldDeletes !== null;
