@@ -69,6 +69,9 @@ describe.skipIf(skipReason !== undefined)('demo in Chromium', () => {
     for (const { page } of [alice, bob])
       await page.waitForFunction(() => document.querySelectorAll('.avatar').length === 2);
     // Settings are synced storage: Bob sees the title Alice gives the board.
+    await alice.page.click('.settings-button');
+    await screenshot(alice.page, 'settings-dialog');
+    await alice.page.keyboard.press('Escape');
     await changeSetting(alice.page, 'title', 'Team sync');
     await bob.page.waitForFunction(() => document.querySelector('.board-title')?.textContent === 'Team sync');
     await waitForAllSaved(alice.page);
@@ -101,6 +104,8 @@ describe.skipIf(skipReason !== undefined)('demo in Chromium', () => {
 
   test('tasks: complete, reorder with the keyboard, delete', async () => {
     const { page } = await open('keyboard');
+    expect(await page.textContent('.empty-state')).toContain('No tasks yet');
+    await screenshot(page, 'empty-board');
     await addTask(page, 'first');
     await addTask(page, 'second');
     await page.focus('.task[data-id] >> nth=1 >> .task-text');

@@ -30,7 +30,19 @@ export function createSettingsPanel(options: SettingsPanelOptions): {
 } {
   const { settings, provider } = options;
   const current = readBoardSettings(settings, options.room);
-  const title = h('input', { type: 'text', name: 'title', maxlength: 80, value: current.title, autocomplete: 'off' });
+  // The stored title only: the default (the room name) is a placeholder, not a value to save.
+  const storedTitle = () => {
+    const value = settings.getItem('title');
+    return typeof value === 'string' ? value : '';
+  };
+  const title = h('input', {
+    type: 'text',
+    name: 'title',
+    maxlength: 80,
+    value: storedTitle(),
+    placeholder: `#${options.room}`,
+    autocomplete: 'off',
+  });
   const hideCompleted = h('input', { type: 'checkbox', name: 'hideCompleted', checked: current.hideCompleted });
   const accents = h(
     'div',
@@ -89,7 +101,7 @@ export function createSettingsPanel(options: SettingsPanelOptions): {
   // Someone else changed a shared setting while the dialog is open: show it (unless typing in it).
   const unsubscribe = settings.subscribe(() => {
     const next = readBoardSettings(settings, options.room);
-    if (document.activeElement !== title) title.value = next.title;
+    if (document.activeElement !== title) title.value = storedTitle();
     hideCompleted.checked = next.hideCompleted;
     accents.querySelectorAll('input').forEach((input) => {
       input.checked = input.value === next.accent;
