@@ -7,7 +7,15 @@ import { fileURLToPath } from 'node:url';
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI_ARGS = ['--conditions=@weft/source', '--import', 'tsx', 'packages/server/src/cli.ts'];
 /** Variables the CLI reads; cleared so the environment running the tests cannot change what a test asks for. */
-const CLI_ENV = ['PORT', 'HOST', 'WEFT_DATA_DIR', 'LOG_LEVEL'];
+const CLI_ENV = [
+  'PORT',
+  'HOST',
+  'WEFT_DATA_DIR',
+  'LOG_LEVEL',
+  'WEFT_AUTH_SECRET',
+  'WEFT_AUTH_PUBLIC_KEY_FILE',
+  'WEFT_ALLOWED_ORIGINS',
+];
 
 export interface ProcessExit {
   code: number | null;

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
@@ -14,7 +14,12 @@ Options:
   --host <addr>     interface to listen on       (env HOST, default: all interfaces)
   --data-dir <dir>  where documents are stored   (env WEFT_DATA_DIR, default ${serverDefaults.dataDir})
   --static <dir>    serve a built web app at /   (env WEFT_STATIC_DIR; status page moves to /status)
+  --auth-secret-file <file>  HS256 secret for capability tokens (env WEFT_AUTH_SECRET holds the secret itself)
+  --auth-public-key <file>   PEM public key (Ed25519 or P-256) for tokens (env WEFT_AUTH_PUBLIC_KEY_FILE)
+  --allowed-origin <origin>  allow only this browser Origin; repeat for more (env WEFT_ALLOWED_ORIGINS, comma-separated)
   -h, --help        show this help
+
+Without a secret or public key the server is open to every client (fine for local use).
 
 Clients connect to ws://<host>:<port>/<document-name>.
 SIGTERM or SIGINT flushes every document to disk and exits 0.
@@ -49,6 +54,9 @@ async function main(): Promise<void> {
       host: { type: 'string' },
       'data-dir': { type: 'string' },
       static: { type: 'string' },
+      'auth-secret-file': { type: 'string' },
+      'auth-public-key': { type: 'string' },
+      'allowed-origin': { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -64,7 +72,21 @@ async function main(): Promise<void> {
   if (staticDir !== undefined && !existsSync(join(staticDir, 'index.html'))) {
     logger.warn('static directory has no index.html (build the app first)', { staticDir });
   }
-  const server = await createServer({ port, host, dataDir, logger, staticDir });
+  const secretFile = values['auth-secret-file'];
+  const secret = secretFile === undefined ? process.env.WEFT_AUTH_SECRET : readFileSync(secretFile, 'utf8').trim();
+  const publicKeyFile = values['auth-public-key'] ?? process.env.WEFT_AUTH_PUBLIC_KEY_FILE;
+  const publicKey = publicKeyFile === undefined ? undefined : readFileSync(publicKeyFile, 'utf8');
+  const origins = values['allowed-origin'] ?? process.env.WEFT_ALLOWED_ORIGINS?.split(',').filter(Boolean);
+  const auth = secret || publicKey ? { ...(secret ? { secret } : {}), ...(publicKey ? { publicKey } : {}) } : undefined;
+  const server = await createServer({
+    port,
+    host,
+    dataDir,
+    logger,
+    staticDir,
+    auth,
+    ...(origins?.length ? { allowedOrigins: origins } : {}),
+  });
   const shownHost = host === undefined ? 'localhost' : host.includes(':') ? `[${host}]` : host;
   logger.info('weft-server listening', { url: `http://${shownHost}:${server.port}`, dataDir, staticDir });
 
