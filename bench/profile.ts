@@ -78,9 +78,11 @@ async function profileTarget(target: ServerTarget, config: BenchConfig, outDir: 
     await server.stop();
     await rm(directory, { recursive: true, force: true });
   }
-  const files = (await readdir(profileDir)).filter((name) => name.endsWith('.cpuprofile')).sort();
+  // One file per thread (CPU.<date>.<time>.<pid>.<thread>.<seq>): tsx's loader runs in a worker
+  // thread, so take the newest profile of the main thread (thread 0).
+  const files = (await readdir(profileDir)).filter((name) => /\.\d+\.0\.\d+\.cpuprofile$/.test(name)).sort();
   const newest = files.at(-1);
-  if (!newest) throw new Error(`${target.id}: no .cpuprofile in ${profileDir}`);
+  if (!newest) throw new Error(`${target.id}: no main-thread .cpuprofile in ${profileDir}`);
   const profile = JSON.parse(await readFile(join(profileDir, newest), 'utf8')) as CpuProfile;
   console.log(`  ${target.id} profile: ${join(profileDir, newest)}`);
   return topSelfTimes(profile, config.repoRoot, profileDefaults.top);
