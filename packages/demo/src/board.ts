@@ -73,8 +73,9 @@ export async function mountBoard(options: BoardOptions): Promise<Board> {
     document.documentElement.style.setProperty('--accent', current.accent);
     tasksView.render();
   };
-  const showBanner = (message: string) => {
+  const showBanner = (message: string, kind: 'sync' | 'storage') => {
     banner.textContent = message;
+    banner.dataset.kind = kind;
     banner.hidden = false;
   };
 
@@ -93,10 +94,19 @@ export async function mountBoard(options: BoardOptions): Promise<Board> {
   applySettings();
 
   cleanup.add(settings.subscribe(applySettings));
-  cleanup.add(provider.on('error', (error) => showBanner(`Not syncing: ${error.message}`)));
+  cleanup.add(provider.on('error', (error) => showBanner(`Not syncing: ${error.message}`, 'sync')));
+  // A later successful sync (after a token refresh, or the server coming back) clears the error.
+  cleanup.add(
+    provider.on('status', (current) => {
+      if (current === 'synced' && banner.dataset.kind === 'sync') banner.hidden = true;
+    }),
+  );
   cleanup.add(
     provider.on('persistence-error', (error) =>
-      showBanner(`This browser is not keeping an offline copy (${error.message}). Edits still sync while online.`),
+      showBanner(
+        `This browser is not keeping an offline copy (${error.message}). Edits still sync while online.`,
+        'storage',
+      ),
     ),
   );
   for (const part of [tasksView, notesView, presence, status, offline, switcher, settingsPanel])

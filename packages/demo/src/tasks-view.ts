@@ -233,6 +233,13 @@ export function createTasksView(options: TasksViewOptions): TasksView {
       newTask.value = '';
     }),
   );
+  cleanup.add(
+    listen(newTask, 'keydown', (event) => {
+      if (event.key !== 'ArrowDown' || event.altKey || !visible[0]) return;
+      event.preventDefault();
+      focusRow(visible[0].id, 'start');
+    }),
+  );
   cleanup.add(listen(clearDone, 'click', () => removeCompleted(tasks)));
   cleanup.add(options.store.subscribe(render));
   render();
