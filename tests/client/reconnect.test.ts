@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import { backoffDefaults, backoffDelay, type ConnectionError, isWeftError, type WeftError } from '@weft/client';
-import { encodeSyncStep2 } from '@weft/protocol';
+import { encodeSyncStep2, tokenFromRequest } from '@weft/protocol';
 import { afterEach, expect, it } from 'vitest';
 import { type WebSocket, WebSocketServer } from 'ws';
 import * as Y from 'yjs';
@@ -11,7 +11,8 @@ import { createProviderPool } from './open-provider.ts';
 
 // A scripted server on port 0: each connection is handed to `onConnection`, which decides its fate.
 async function startScriptedServer(onConnection: (socket: WebSocket, request: IncomingMessage, index: number) => void) {
-  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+  // Like the Weft server, it answers the `weft` subprotocol that token-carrying clients offer.
+  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', handleProtocols: () => 'weft' });
   await once(wss, 'listening');
   const requests: IncomingMessage[] = [];
   wss.on('connection', (socket, request) => {
@@ -29,6 +30,10 @@ async function startScriptedServer(onConnection: (socket: WebSocket, request: In
       }),
   };
 }
+
+/** The token a request carried, read the way the Weft server reads it. */
+const tokenOf = (request: IncomingMessage) =>
+  tokenFromRequest(request.url ?? '', (request.headers['sec-websocket-protocol'] ?? '').split(/\s*,\s*/));
 
 const pool = createProviderPool();
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -88,7 +93,7 @@ it('a transient close reconnects after full-jitter delays, asking the token func
   for (const [attempt, delay] of delays.entries()) {
     expect(delay).toBeLessThanOrEqual(Math.min(backoff.maxDelayMs, backoff.initialDelayMs * 2 ** attempt));
   }
-  const sentTokens = server.requests.map((request) => new URL(request.url ?? '', 'http://x').searchParams.get('token'));
+  const sentTokens = server.requests.map(tokenOf);
   expect(sentTokens).toEqual(['token-1', 'token-2', 'token-3', 'token-4', 'token-5']);
   expect(provider.lastError).toBeUndefined();
 });
@@ -120,7 +125,7 @@ it('a token that expires mid-session (4401) is replaced by a fresh one from the 
   const errors: WeftError[] = [];
   provider.on('error', (error) => errors.push(error));
   await waitFor(() => server.requests.length === 2 && provider.status === 'synced', 'a second, synced connection');
-  const tokens = server.requests.map((request) => new URL(request.url ?? '', 'http://x').searchParams.get('token'));
+  const tokens = server.requests.map(tokenOf);
   expect(tokens).toEqual(['t1', 't2']);
   expect(errors).toEqual([]);
 });

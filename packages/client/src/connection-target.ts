@@ -1,4 +1,4 @@
-import { EXTENSIONS_PARAM, Extension } from '@weft/protocol';
+import { EXTENSIONS_PARAM, Extension, tokenSubprotocols } from '@weft/protocol';
 import type { WebSocketConstructor } from './transport.ts';
 
 /** A token, or a function called before every (re)connect for a fresh one. */
@@ -15,15 +15,16 @@ export interface TargetOptions {
 const documentPath = (name: string) => name.split('/').map(encodeURIComponent).join('/');
 
 /**
- * The URL of the next connection attempt: `<url>/<name>?<params>&weft=ack,error&token=<token>`.
- * The token function is called every time, so an expired token is replaced on reconnect.
+ * The next connection attempt: `<url>/<name>?<params>&weft=ack,error`, with the token (if any) in
+ * the `Sec-WebSocket-Protocol` header, which stays out of URLs and access logs. The token function
+ * is called every time, so an expired token is replaced on reconnect.
  */
-export async function resolveTarget(options: TargetOptions): Promise<{ url: string }> {
+export async function resolveTarget(options: TargetOptions): Promise<{ url: string; protocols?: string[] }> {
   const query = new URLSearchParams(options.params);
   query.set(EXTENSIONS_PARAM, `${Extension.durableAck},${Extension.error}`);
+  const url = `${options.url.replace(/\/+$/, '')}/${documentPath(options.name)}?${query}`;
   const token = typeof options.token === 'function' ? await options.token() : options.token;
-  if (token !== undefined) query.set('token', token);
-  return { url: `${options.url.replace(/\/+$/, '')}/${documentPath(options.name)}?${query}` };
+  return token === undefined ? { url } : { url, protocols: tokenSubprotocols(token) };
 }
 
 /** The given implementation, else the global WebSocket (browsers, Node >= 22), else the `ws` package. */
