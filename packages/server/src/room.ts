@@ -1,4 +1,4 @@
-import { type Access, encodeAwareness, encodeUpdate, WeftError } from '@weft/protocol';
+import { type Access, encodeAwareness, WeftError } from '@weft/protocol';
 import { Awareness, applyAwarenessUpdate, encodeAwarenessUpdate, removeAwarenessStates } from 'y-protocols/awareness';
 import * as Y from 'yjs';
 import { type AwarenessLimits, filterAwarenessEntries } from './awareness-guard.ts';
@@ -7,6 +7,7 @@ import { type CompactionOptions, createDocPersistence, type DocPersistence } fro
 import type { Logger } from './logger.ts';
 import { assertValidUpdate, encodeAwarenessEntries, isEmptyUpdate, parseAwarenessUpdate } from './peer-input.ts';
 import type { DocStorage } from './storage/doc-storage.ts';
+import { createUpdateBatch } from './update-batch.ts';
 import { storageOrigin, type UpdateOrigin } from './update-origin.ts';
 
 /** What a room needs from a connection: somewhere to send bytes. */
@@ -67,7 +68,8 @@ export interface RoomOptions<Peer extends RoomPeer> {
 /**
  * Creates a room and loads its document from storage before anyone can see it.
  *
- * Broadcast frames are encoded once per update and sent as the same bytes to every peer.
+ * Broadcast frames are encoded once and sent as the same bytes to every peer; document updates are
+ * merged per event-loop turn first (see update-batch.ts). Each update is still persisted on its own.
  */
 export async function loadRoom<Peer extends RoomPeer>(options: RoomOptions<Peer>): Promise<Room<Peer>> {
   const { name, logger } = options;
@@ -84,6 +86,7 @@ export async function loadRoom<Peer extends RoomPeer>(options: RoomOptions<Peer>
   const broadcast = (frame: Uint8Array, except: Peer | undefined) => {
     for (const peer of peers) if (peer !== except) peer.send(frame);
   };
+  const updates = createUpdateBatch<Peer>(broadcast);
 
   const persistence = createDocPersistence({
     name,
@@ -98,7 +101,7 @@ export async function loadRoom<Peer extends RoomPeer>(options: RoomOptions<Peer>
     if (origin === storageOrigin) return;
     // Persist what Yjs emitted (already deduplicated and integrated), never the raw client bytes.
     persistence.persist(update);
-    broadcast(encodeUpdate(update), origin?.kind === 'client' && !origin.echo ? origin.peer : undefined);
+    updates.add(update, origin?.kind === 'client' && !origin.echo ? origin.peer : undefined);
   });
 
   awareness.on(
@@ -120,6 +123,8 @@ export async function loadRoom<Peer extends RoomPeer>(options: RoomOptions<Peer>
         awarenessOwners.delete(id);
       }
       const changed = [...added, ...updated, ...removed];
+      // Awareness (cursors) may refer to content of updates still being collected: send those first.
+      updates.flush();
       broadcast(encodeAwareness(encodeAwarenessUpdate(awareness, changed)), sender);
     },
   );
@@ -191,6 +196,7 @@ export async function loadRoom<Peer extends RoomPeer>(options: RoomOptions<Peer>
       return ids.length > 0 ? encodeAwareness(encodeAwarenessUpdate(awareness, ids)) : undefined;
     },
     destroy() {
+      updates.cancel();
       awareness.destroy();
       doc.destroy();
     },
