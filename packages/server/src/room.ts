@@ -84,7 +84,9 @@ export async function loadRoom<Peer extends RoomPeer>(options: RoomOptions<Peer>
   const pendingBytes = () => (doc.store.pendingStructs?.update.length ?? 0) + (doc.store.pendingDs?.length ?? 0);
 
   const broadcast = (frame: Uint8Array, except: Peer | undefined) => {
-    for (const peer of peers) if (peer !== except) peer.send(frame);
+    // A Buffer view (no copy) made once, so ws does not wrap the bytes again for every receiver.
+    const bytes = Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength);
+    for (const peer of peers) if (peer !== except) peer.send(bytes);
   };
   const updates = createUpdateBatch<Peer>(broadcast);
 
