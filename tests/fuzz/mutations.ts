@@ -127,6 +127,21 @@ const MUTATORS: readonly Mutator[] = [
     const delta = BigInt(1 + random.int(16));
     return [concat(bytes.subarray(0, at), varUint(value + delta), bytes.subarray(end)), `bump ${at}+${delta}`];
   },
+  function shrinkVarUint(random, bytes) {
+    // A length a little too short leaves the tail of one message to be read as the next one.
+    const at = position(random, bytes);
+    const end = varUintEnd(bytes, at);
+    let value = 0n;
+    for (let index = end - 1; index >= at; index--) value = (value << 7n) | BigInt((bytes[index] as number) & 0x7f);
+    const delta = BigInt(1 + random.int(16));
+    const shrunk = value > delta ? value - delta : 0n;
+    return [concat(bytes.subarray(0, at), varUint(shrunk), bytes.subarray(end)), `shrink ${at}-${delta}`];
+  },
+  function repeatWhole(random, bytes) {
+    // The same message 2-4 times in one frame: replays of one update or awareness state.
+    const times = 2 + random.int(3);
+    return [concat(...Array.from({ length: times }, () => bytes)), `repeat x${times}`];
+  },
   function overlongVarUint(random, bytes) {
     // Pads a varuint with continuation bytes: sometimes still decodable (lib0 is lenient), sometimes
     // past 2^53, which must be refused.
@@ -151,4 +166,25 @@ export function mutate(random: Random, input: Uint8Array, donor: Uint8Array = in
     steps.push(step);
   }
   return { bytes, steps };
+}
+
+/**
+ * Several messages in one frame, the way a frame may carry them (docs/protocol.md): 2–5 picked from
+ * `pool`, each mutated with probability `mutateChance`, so valid and broken messages share a frame.
+ */
+export function joinMessages(random: Random, pool: readonly Uint8Array[], mutateChance = 0.3): Mutation {
+  const parts: Uint8Array[] = [];
+  const steps: string[] = [];
+  const count = 2 + random.int(4);
+  for (let part = 0; part < count; part++) {
+    const message = random.pick(pool);
+    if (random.next() < mutateChance) {
+      const mutation = mutate(random, message, random.pick(pool));
+      parts.push(mutation.bytes);
+      steps.push(`[${part}: ${mutation.steps.join(', ')}]`);
+    } else {
+      parts.push(message);
+    }
+  }
+  return { bytes: concat(...parts), steps: [`join ${count}`, ...steps] };
 }
