@@ -106,7 +106,8 @@ function encodingProblem(room: Room<Connection>): string | null {
     const copy = new Y.Doc();
     Y.applyUpdate(copy, Y.encodeStateAsUpdate(room.doc));
     // Not equality: Yjs ships held-back updates too, and a fresh replica may integrate some the room
-    // holds back (see the report in docs/security.md); it must never miss anything the room has.
+    // holds back (a duplicate with a bogus origin blocks them there, not in the merge); it must never
+    // miss anything the room has.
     if (!covers(copy, room.doc)) {
       return `a re-applied copy of the document lacks content: ${fingerprint(copy)} vs ${fingerprint(room.doc)}`;
     }
