@@ -4,6 +4,7 @@ import * as Y from 'yjs';
 import { type AwarenessLimits, filterAwarenessEntries } from './awareness-guard.ts';
 import { createClientIdOwners } from './client-ids.ts';
 import { type CompactionOptions, createDocPersistence, type DocPersistence } from './doc-persistence.ts';
+import { trimHeldBackStructs, withoutKnownStructs } from './held-back-updates.ts';
 import type { Logger } from './logger.ts';
 import { assertValidUpdate, encodeAwarenessEntries, isEmptyUpdate, parseAwarenessUpdate } from './peer-input.ts';
 import type { DocStorage } from './storage/doc-storage.ts';
@@ -147,9 +148,10 @@ export async function loadRoom<Peer extends RoomPeer>(options: RoomOptions<Peer>
       clientIds.release(peer);
       return peers.size;
     },
-    applyPeerUpdate(peer, update, kind = 'update') {
-      const decoded = assertValidUpdate(update);
+    applyPeerUpdate(peer, received, kind = 'update') {
+      const decoded = assertValidUpdate(received);
       if (isEmptyUpdate(decoded)) return 'applied';
+      const update = withoutKnownStructs(doc, received, decoded.structs);
       if (peer.access !== 'write') return 'read-only';
       const editing = kind === 'update' ? clientIds.check(peer, decoded) : undefined;
       if (persistence.approximateBytes + update.length > options.limits.maxDocumentBytes) {
@@ -174,6 +176,7 @@ export async function loadRoom<Peer extends RoomPeer>(options: RoomOptions<Peer>
           `more than ${options.limits.maxPendingBytes} bytes of updates wait for missing data`,
         );
       }
+      trimHeldBackStructs(doc);
       persistence.persistPending(update);
       if (editing !== undefined) clientIds.claim(peer, editing);
       return 'applied';
@@ -206,6 +209,7 @@ export async function loadRoom<Peer extends RoomPeer>(options: RoomOptions<Peer>
 
   try {
     await persistence.load(storageOrigin);
+    trimHeldBackStructs(doc);
   } catch (error) {
     room.destroy();
     throw error;
