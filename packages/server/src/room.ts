@@ -151,8 +151,8 @@ export async function loadRoom<Peer extends RoomPeer>(options: RoomOptions<Peer>
     applyPeerUpdate(peer, received, kind = 'update') {
       const decoded = assertValidUpdate(received);
       if (isEmptyUpdate(decoded)) return 'applied';
-      const update = withoutKnownStructs(doc, received, decoded.structs);
       if (peer.access !== 'write') return 'read-only';
+      const update = withoutKnownStructs(doc, received, decoded.structs);
       const editing = kind === 'update' ? clientIds.check(peer, decoded) : undefined;
       if (persistence.approximateBytes + update.length > options.limits.maxDocumentBytes) {
         throw new WeftError('limit-exceeded', `the document would exceed ${options.limits.maxDocumentBytes} bytes`);
