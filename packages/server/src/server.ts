@@ -222,6 +222,10 @@ export async function createServer(options: ServerOptions = {}): Promise<WeftSer
     );
   };
 
+  // Defined out here: a listener created inside onUpgrade would share its closure context and keep
+  // the request, its headers and `head` alive for as long as the socket lives (~1 KiB per connection).
+  const onUpgradeSocketError = (error: Error) => logger.debug('socket error during upgrade', { error: String(error) });
+
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = request.url ?? '/';
     if (!url.startsWith(basePath)) {
@@ -243,7 +247,7 @@ export async function createServer(options: ServerOptions = {}): Promise<WeftSer
       rejectUpgrade(socket, 400, reason);
       return;
     }
-    socket.on('error', (error) => logger.debug('socket error during upgrade', { error: String(error) }));
+    socket.on('error', onUpgradeSocketError);
     // Credentials are checked before the upgrade: a refused client gets 401/403 and loads nothing.
     void admission.admit(request, docName).then((admitted) => {
       if (socket.destroyed) return;
