@@ -18,21 +18,21 @@ const STOP_TIMEOUT_MS = 10_000;
 /**
  * Runs `node --conditions=@weft/source --import tsx <script> ...args` in `cwd` and waits for the
  * first stdout line that is JSON with a `url` field (pino's "weft-server listening" line has one).
+ * With `fromSource: false` the `@weft/*` packages resolve to their built `dist/` JavaScript instead
+ * (tsx still runs the script itself).
  */
 export async function startChildServer(
   cwd: string,
   script: string,
   args: readonly string[],
   nodeArgs: readonly string[] = [],
+  fromSource = true,
 ): Promise<ChildServer> {
-  const child = spawn(
-    process.execPath,
-    [...nodeArgs, '--conditions=@weft/source', '--import', 'tsx', script, ...args],
-    {
-      cwd,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const conditions = fromSource ? ['--conditions=@weft/source'] : [];
+  const child = spawn(process.execPath, [...nodeArgs, ...conditions, '--import', 'tsx', script, ...args], {
+    cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const stderr: string[] = [];
   child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
   try {

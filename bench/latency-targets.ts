@@ -40,6 +40,8 @@ export function weftTarget(
         repoRoot,
         script,
         args.map((arg) => arg.replace('<dir>', directory)),
+        [],
+        false, // Weft's built JavaScript, as in targets.ts
       );
       const clients = await Promise.all(
         Array.from({ length: writers }, () => connectProtocolClient(server.url, DOC_NAME, { extensions: ['ack'] })),

@@ -28,7 +28,7 @@ import { runThroughputRamp } from './throughput-ramp.ts';
 import { loadTrace, type ReplayedTrace, replayTrace } from './trace.ts';
 import { runTraceReplay } from './trace-replay.ts';
 import { runValidationCost } from './validation-cost.ts';
-import { prepareWeftSnapshot, WORKING_TREE_WEFT } from './weft-snapshot.ts';
+import { buildWeft, prepareWeftSnapshot, WORKING_TREE_WEFT } from './weft-snapshot.ts';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const tracePath = join(repoRoot, '..', 'shared', 'traces', 'automerge-paper.json.gz');
@@ -160,6 +160,8 @@ async function main(): Promise<void> {
   await mkdir(benchDir, { recursive: true });
   const tempRoot = await mkdtemp(join(benchDir, 'run-'));
   const weftRef = process.env.BENCH_WEFT_REF;
+  // The Weft target runs the built JavaScript (see weftTarget): build the working tree's first.
+  if (!weftRef) buildWeft(repoRoot, repoRoot);
   const config: BenchConfig = {
     repoRoot,
     weftScript: weftRef

@@ -35,7 +35,12 @@ export const relayTarget: ServerTarget = {
     ),
 };
 
-/** Weft with its default durable FileStorage; `script` is bench/servers/weft-server.ts or a snapshot's copy. */
+/**
+ * Weft with its default durable FileStorage; `script` is bench/servers/weft-server.ts or a snapshot's
+ * copy. It runs Weft's built JavaScript (`dist/`, as published and as the `weft-server` bin runs it),
+ * like the peers run theirs: under tsx every closure Weft creates would also get a `name` property
+ * (esbuild's keepNames), which costs ~1.5 KiB per idle connection that no deployment pays.
+ */
 export function weftTarget(script: string): ServerTarget {
   return {
     id: 'weft',
@@ -43,7 +48,7 @@ export function weftTarget(script: string): ServerTarget {
     protocol: 'y-protocols',
     storage: 'FileStorage: durable, fsynced log',
     start: ({ repoRoot, directory, nodeArgs }) =>
-      startChildServer(repoRoot, script, ['--data-dir', `${directory}/data`], nodeArgs),
+      startChildServer(repoRoot, script, ['--data-dir', `${directory}/data`], nodeArgs, false),
   };
 }
 
