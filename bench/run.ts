@@ -8,7 +8,7 @@
 //   BENCH_WEFT_REF=<ref>   benchmark Weft as committed at that git ref (before/after of a fix)
 //   SEED=<n>               reproduce a run's shuffled case order
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchConfig } from './cases.ts';
@@ -17,6 +17,7 @@ import { runColdLoad } from './cold-load.ts';
 import { runCompaction } from './compaction.ts';
 import { runDurableAckLatency } from './durable-ack-latency.ts';
 import { runFanOut } from './fan-out.ts';
+import { renderGoals } from './goals.ts';
 import { runIdleMemory } from './idle-memory.ts';
 import { runJoinStorm } from './join-storm.ts';
 import { describeMachine, type MachineInfo } from './machine.ts';
@@ -114,7 +115,13 @@ function skipped(id: string, reason: string): ScenarioReport {
   return { id, title: id, explanation: '', table: undefined, skipped: reason, notes: [], raw: { skipped: reason } };
 }
 
-function renderDocument(machine: MachineInfo, date: string, config: BenchConfig, reports: ScenarioReport[]): string {
+function renderDocument(
+  machine: MachineInfo,
+  date: string,
+  config: BenchConfig,
+  reports: ScenarioReport[],
+  fixes: string,
+): string {
   return [
     '# Benchmarks',
     '',
@@ -143,7 +150,9 @@ function renderDocument(machine: MachineInfo, date: string, config: BenchConfig,
     '',
     '![benchmark chart](benchmarks.svg)',
     '',
+    ...renderGoals(reports),
     ...reports.flatMap((report) => [renderScenario(report), '']),
+    ...(fixes ? [fixes.trim(), ''] : []),
     '---',
     '',
     TRACE_CREDIT,
@@ -203,7 +212,9 @@ async function main(): Promise<void> {
     const date = new Date().toISOString();
     // A partial run must not replace the full document; it goes next to the temp files instead.
     const out = only ? benchDir : join(repoRoot, 'docs');
-    await writeFile(join(out, 'benchmarks.md'), renderDocument(machine, date, config, reports));
+    // The Fixes section is written by hand (what changed and its before/after runs), kept in bench/fixes.md.
+    const fixes = await readFile(join(repoRoot, 'bench', 'fixes.md'), 'utf8').catch(() => '');
+    await writeFile(join(out, 'benchmarks.md'), renderDocument(machine, date, config, reports, fixes));
     await writeFile(join(out, 'benchmarks.svg'), renderCharts(reports));
     const raw = Object.fromEntries(reports.map((report) => [report.id, report.raw]));
     const json = { date, quick, seed: config.seed, repetitions: config.repetitions, machine, scenarios: raw };
