@@ -174,7 +174,8 @@ export async function runTraceReplay(
       ]),
     },
     notes: [
-      'Hocuspocus batches the updates it broadcasts within one event-loop turn, so its reader gets fewer, larger messages.',
+      'Hocuspocus and Weft merge the updates they broadcast within one event-loop turn, so their reader gets fewer, larger messages.',
+      'Every server here is CPU-bound (see server CPU): the 50 ms timer in the replay loop only re-checks, it never delays a send. A run with low CPU everywhere means the machine was busy, not that a server waited.',
       '@y/websocket-server also echoes each update back to its sender (not counted in "server → reader").',
     ],
     chart: {
