@@ -9,6 +9,7 @@ const BAR_HEIGHT = 18;
 const BAR_GAP = 6;
 const TITLE_HEIGHT = 28;
 const PANEL_GAP = 18;
+const CHART_TITLE = 'Weft benchmarks: Weft, the raw ws relay and the peers, one panel per scenario';
 const COLORS: Record<string, string> = {
   'raw ws relay': '#9aa0a6',
   Weft: '#1a73e8',
@@ -61,7 +62,8 @@ export function renderCharts(reports: readonly ScenarioReport[]): string {
   }
   const height = Math.max(top, 40);
   return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="sans-serif" font-size="12">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="sans-serif" font-size="12" role="img" aria-labelledby="chart-title">`,
+    `<title id="chart-title">${CHART_TITLE}</title>`,
     '<style>.title{font-size:14px;font-weight:bold}.hint{font-weight:normal;fill:#5f6368}</style>',
     `<rect width="${WIDTH}" height="${height}" fill="white"/>`,
     panels.length === 0 ? '<text x="10" y="24">No charted scenario in this run.</text>' : body.join('\n'),

@@ -84,6 +84,44 @@ describe('weft-server CLI', () => {
     expect(reader.doc.getText('t').toString()).toBe('kept in WEFT_DATA_DIR');
   });
 
+  it('mints tokens with `weft-server token` that a server with the same secret accepts, and explains bad use', async () => {
+    const env = { WEFT_AUTH_SECRET: 'a-test-secret-of-reasonable-length' };
+    const mint = async (args: string[], withEnv: Record<string, string> = env) => {
+      const run = processes.spawn({ args: ['token', ...args], env: withEnv });
+      return { exit: await run.exited, stdout: run.stdout.trim(), stderr: run.stderr };
+    };
+    const server = await processes.start({ dataDir: await tempDir(), env });
+
+    const writer = await mint(['--doc', 'minted', '--expires', '10m', '--subject', 'ada']);
+    expect(writer.exit).toEqual<ProcessExit>({ code: 0, signal: null });
+    expect(writer.stdout).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+    const client = await connectProtocolClient(server.url, 'minted', {
+      extensions: ['ack'],
+      params: { token: writer.stdout },
+    });
+    cleanups.push(() => client.close());
+    await client.synced;
+    client.doc.getText('t').insert(0, 'written with a minted token');
+    await waitFor(() => client.ackedUpdates === client.sentUpdates, 'the write to be acked');
+
+    // A token for another document is refused before the upgrade.
+    const other = await mint(['--doc', 'elsewhere']);
+    await expect(connectProtocolClient(server.url, 'minted', { params: { token: other.stdout } })).rejects.toThrow(
+      'upgrade refused with HTTP 403',
+    );
+
+    for (const [args, withEnv, message] of [
+      [['--doc', 'x', '--access', 'admin'], env, '--access must be read or write'],
+      [['--access', 'read'], env, 'either doc or prefix'],
+      [['--doc', 'x'], {}, 'a token needs a key'],
+    ] as const) {
+      const bad = await mint([...args], withEnv);
+      expect(bad.exit.code).toBe(1);
+      expect(bad.stderr).toContain(message);
+      expect(bad.stdout).toBe('');
+    }
+  });
+
   it('answers GET /healthz with 200 and JSON', async () => {
     const server = await processes.start({ dataDir: await tempDir() });
     const idle = await fetch(`${server.httpUrl}/healthz`);

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { appendFile, readdir, readFile, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
-import { CloseCode } from '@weft/protocol';
+import { CloseCode, encodeUpdate } from '@weft/protocol';
 import { createFileStorage, createMemoryStorage } from '@weft/server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
@@ -206,6 +206,49 @@ describe('server behaviour', () => {
     const again = await connect(server, 'idle');
     await again.synced;
     expect(again.doc.getText('t').toString()).toBe('soon idle');
+  });
+
+  it('acks and stores once each an update that waits for a missing one, keeps it across a restart, and applies it when that arrives', async () => {
+    const source = new Y.Doc();
+    const updates: Uint8Array[] = [];
+    source.on('update', (update: Uint8Array) => updates.push(update));
+    const text = source.getText('t');
+    text.insert(0, 'hello');
+    text.insert(5, ' world');
+    text.insert(11, '!');
+    const [first, second, third] = updates as [Uint8Array, Uint8Array, Uint8Array];
+
+    const inner = createMemoryStorage();
+    const appended: number[] = [];
+    const storage = {
+      ...inner,
+      append(name: string, update: Uint8Array) {
+        appended.push(update.length);
+        return inner.append(name, update);
+      },
+    };
+    const before = await start({ storage });
+    const writer = await connect(before, 'held', { extensions: ['ack'] });
+    await writer.synced;
+    // Both depend on the first update, which the server has not seen: Yjs holds them back.
+    writer.sendRaw(encodeUpdate(second));
+    writer.sendRaw(encodeUpdate(third));
+    await waitFor(() => writer.ackedUpdates === 3, 'acks for the handshake and both held-back updates');
+    // Each is stored once, as sent: the second did not rewrite the first.
+    expect(appended).toEqual([second.length, third.length]);
+    writer.close();
+    await before.stop();
+
+    const after = await start({ storage });
+    const reader = await connect(after, 'held');
+    await reader.synced;
+    expect(reader.doc.getText('t').toString()).toBe('');
+    // The handshake brought the held-back updates along; the missing one completes them.
+    Y.applyUpdate(reader.doc, first);
+    expect(reader.doc.getText('t').toString()).toBe('hello world!');
+    const late = await connect(after, 'held');
+    await late.synced;
+    await waitFor(() => late.doc.getText('t').toString() === 'hello world!', 'the held-back updates to apply');
   });
 
   it('on a failed write, sends no ack and closes with a transient code; the edit arrives once storage recovers', async () => {

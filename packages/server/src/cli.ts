@@ -4,10 +4,12 @@ import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import type { Logger } from './logger.ts';
 import { createServer, serverDefaults } from './server.ts';
+import { runTokenCommand } from './token-command.ts';
 
 const HELP = `weft-server — a durable Yjs sync server (y-websocket compatible)
 
 Usage: weft-server [options]
+       weft-server token --doc <name> ...   mint a capability token (see weft-server token --help)
 
 Options:
   --port <n>        port to listen on            (env PORT, default ${serverDefaults.port})
@@ -47,6 +49,10 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const separator = args.indexOf('--');
   if (separator >= 0) args.splice(separator, 1);
+  if (args[0] === 'token') {
+    process.stdout.write(await runTokenCommand(args.slice(1), process.env));
+    return;
+  }
   const { values } = parseArgs({
     args,
     options: {
