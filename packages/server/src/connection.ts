@@ -8,7 +8,6 @@ import {
   encodeError,
   encodePermissionDenied,
   encodeSyncStep1,
-  encodeSyncStep2,
   isWeftError,
   type Message,
   READ_ONLY_REASON,
@@ -131,7 +130,7 @@ export function createConnection(options: ConnectionOptions): Connection {
   const handleMessage = (current: Room<Connection>, message: Message) => {
     switch (message.kind) {
       case 'sync-step-1':
-        send(encodeSyncStep2(Y.encodeStateAsUpdate(current.doc, message.stateVector)));
+        send(current.syncAnswer(message.stateVector));
         return;
       case 'sync-step-2':
       case 'update':

@@ -8,6 +8,7 @@ import { trimHeldBackStructs, withoutKnownStructs } from './held-back-updates.ts
 import type { Logger } from './logger.ts';
 import { assertValidUpdate, encodeAwarenessEntries, isEmptyUpdate, parseAwarenessUpdate } from './peer-input.ts';
 import type { DocStorage } from './storage/doc-storage.ts';
+import { createSyncAnswers } from './sync-answers.ts';
 import { createUpdateBatch } from './update-batch.ts';
 import { storageOrigin, type UpdateOrigin } from './update-origin.ts';
 
@@ -51,6 +52,8 @@ export interface Room<Peer extends RoomPeer = RoomPeer> {
   applyPeerUpdate(peer: Peer, update: Uint8Array, kind?: 'sync-step-2' | 'update'): UpdateOutcome;
   /** Applies an awareness update from a peer and records which client IDs it owns. */
   applyPeerAwareness(peer: Peer, update: Uint8Array): void;
+  /** The SyncStep2 frame answering a peer's SyncStep1 (reused while the document is unchanged). */
+  syncAnswer(stateVector: Uint8Array): Uint8Array;
   /** The awareness message with every known state, or undefined when there is none. */
   fullAwareness(): Uint8Array | undefined;
   destroy(): void;
@@ -71,6 +74,7 @@ export interface RoomOptions<Peer extends RoomPeer> {
  *
  * Broadcast frames are encoded once and sent as the same bytes to every peer; document updates are
  * merged per event-loop turn first (see update-batch.ts). Each update is still persisted on its own.
+ * Answers to SyncStep1 are reused while the document is unchanged (see sync-answers.ts).
  */
 export async function loadRoom<Peer extends RoomPeer>(options: RoomOptions<Peer>): Promise<Room<Peer>> {
   const { name, logger } = options;
@@ -90,6 +94,7 @@ export async function loadRoom<Peer extends RoomPeer>(options: RoomOptions<Peer>
     for (const peer of peers) if (peer !== except) peer.send(bytes);
   };
   const updates = createUpdateBatch<Peer>(broadcast);
+  const syncAnswers = createSyncAnswers(doc);
 
   const persistence = createDocPersistence({
     name,
@@ -196,12 +201,14 @@ export async function loadRoom<Peer extends RoomPeer>(options: RoomOptions<Peer>
       const allowed = kept.length === entries.length ? update : encodeAwarenessEntries(kept);
       applyAwarenessUpdate(awareness, allowed, { kind: 'client', peer } satisfies UpdateOrigin<Peer>);
     },
+    syncAnswer: syncAnswers.answer,
     fullAwareness() {
       const ids = [...awareness.getStates().keys()];
       return ids.length > 0 ? encodeAwareness(encodeAwarenessUpdate(awareness, ids)) : undefined;
     },
     destroy() {
       updates.cancel();
+      syncAnswers.clear();
       awareness.destroy();
       doc.destroy();
     },
