@@ -9,8 +9,8 @@ import {
   encodeUpdate,
   type Message,
 } from '@weft/protocol';
-import * as encoding from 'lib0/encoding';
 import * as Y from 'yjs';
+import { encodeAwarenessEntries as encodeAwarenessJson } from '../../packages/server/src/peer-input.ts';
 import type { Random } from './mutations.ts';
 
 /** A valid frame and the messages it must decode to. */
@@ -58,14 +58,9 @@ export interface AwarenessEntry {
 
 /** A y-protocols awareness update, written entry by entry (one update can carry several clients). */
 export function encodeAwarenessEntries(entries: readonly AwarenessEntry[]): Uint8Array {
-  const encoder = encoding.createEncoder();
-  encoding.writeVarUint(encoder, entries.length);
-  for (const entry of entries) {
-    encoding.writeVarUint(encoder, entry.clientID);
-    encoding.writeVarUint(encoder, entry.clock);
-    encoding.writeVarString(encoder, JSON.stringify(entry.state));
-  }
-  return encoding.toUint8Array(encoder);
+  return encodeAwarenessJson(
+    entries.map(({ clientID, clock, state }) => ({ clientID, clock, json: JSON.stringify(state) })),
+  );
 }
 
 /** What y-websocket apps typically put in awareness: a user and a cursor, or null (left). */

@@ -41,6 +41,12 @@ interface Row {
  * The shared task list. Rows are keyed by task id and updated in place, so a remote change never
  * steals the focus or the caret from the row someone is typing in.
  */
+/** A small button showing only a symbol: `label` is read aloud, `title` shows on hover. */
+function iconButton(label: string, title: string, symbol: string, extraClass = ''): HTMLButtonElement {
+  const className = extraClass ? `icon-button ${extraClass}` : 'icon-button';
+  return h('button', { type: 'button', class: className, title, 'aria-label': label }, symbol);
+}
+
 export function createTasksView(options: TasksViewOptions): TasksView {
   const { tasks } = options;
   const cleanup = createCleanup();
@@ -131,21 +137,9 @@ export function createTasksView(options: TasksViewOptions): TasksView {
       placeholder: 'Untitled task',
       maxlength: 500,
     });
-    const up = h(
-      'button',
-      { type: 'button', class: 'icon-button', title: 'Move up (Alt+↑)', 'aria-label': 'Move up' },
-      '↑',
-    );
-    const down = h(
-      'button',
-      { type: 'button', class: 'icon-button', title: 'Move down (Alt+↓)', 'aria-label': 'Move down' },
-      '↓',
-    );
-    const remove = h(
-      'button',
-      { type: 'button', class: 'icon-button danger', title: 'Delete', 'aria-label': 'Delete' },
-      '×',
-    );
+    const up = iconButton('Move up', 'Move up (Alt+↑)', '↑');
+    const down = iconButton('Move down', 'Move down (Alt+↓)', '↓');
+    const remove = iconButton('Delete', 'Delete', '×', 'danger');
     const item = h(
       'li',
       { class: 'task', 'data-id': task.id },
