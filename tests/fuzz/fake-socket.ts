@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 
 /** How the server closed a fake socket. */
@@ -15,11 +16,13 @@ export interface FakeClose {
 export interface FakeSocket {
   /** Pass to `createConnection` as its socket. */
   readonly socket: WebSocket;
+  /** Pass to `createConnection` as its stream (where broadcasts framed once are written). */
+  readonly stream: Duplex;
   /** Delivers one binary frame the way `ws` does (a Buffer, `isBinary` true). */
   receive(frame: Uint8Array): void;
   /** Set once the server closed (or terminated) the socket. */
   readonly closed: FakeClose | undefined;
-  /** Frames the server sent to this socket. */
+  /** Frames the server sent to this socket (through the socket or the stream). */
   readonly sentFrames: number;
 }
 
@@ -53,6 +56,12 @@ export function createFakeSocket(): FakeSocket {
   });
   return {
     socket: fake as unknown as WebSocket,
+    stream: {
+      write() {
+        sentFrames += 1;
+        return true;
+      },
+    } as unknown as Duplex,
     receive(frame) {
       emitter.emit('message', Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength), true);
     },

@@ -70,15 +70,15 @@ function createObserver(problems: string[]) {
     access: 'read',
     live: true,
     awarenessIds: new Set(),
-    send(frame) {
+    sendShared(frame) {
       try {
-        for (const message of decodeFrame(frame)) {
+        for (const message of decodeFrame(frame.message)) {
           if (message.kind === 'update') Y.applyUpdate(doc, message.update, 'server');
           else if (message.kind === 'awareness') applyAwarenessUpdate(awareness, message.update, 'server');
         }
       } catch (error) {
         if (problems.length < MAX_REPORTED)
-          problems.push(`a peer could not apply a broadcast ${toHex(frame)}: ${error}`);
+          problems.push(`a peer could not apply a broadcast ${toHex(frame.message)}: ${error}`);
       }
     },
   };
@@ -204,6 +204,7 @@ describe('server input path under fuzzing (in-process, no sockets)', () => {
       const fake = createFakeSocket();
       const connection = createConnection({
         socket: fake.socket,
+        stream: fake.stream,
         docName: DOC,
         extensions: new Set(),
         logger,

@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import {
   type Access,
   CloseCode,
@@ -18,6 +19,7 @@ import type { Logger } from './logger.ts';
 import { createRateLimiter, type RateLimitOptions } from './rate-limit.ts';
 import type { Room, RoomPeer } from './room.ts';
 import { closeAt } from './session-expiry.ts';
+import type { SharedFrame } from './shared-frame.ts';
 
 /** One client socket bound to one document. */
 export interface Connection extends RoomPeer {
@@ -32,6 +34,12 @@ export interface Connection extends RoomPeer {
 
 export interface ConnectionOptions {
   socket: WebSocket;
+  /**
+   * The TCP socket under `socket` (from the upgrade), for broadcasts framed once for all receivers.
+   * Writing to it directly keeps the order of ws's own writes: with compression off, ws writes every
+   * frame synchronously and never queues one.
+   */
+  stream: Duplex;
   docName: string;
   extensions: ReadonlySet<ExtensionName>;
   logger: Logger;
@@ -90,15 +98,21 @@ export function createConnection(options: ConnectionOptions): Connection {
   let ackedUpdates = 0;
   let ackWaitingFor = 0;
 
-  const send = (frame: Uint8Array) => {
-    if (socket.readyState !== socket.OPEN) return;
+  const canSend = (): boolean => {
+    if (socket.readyState !== socket.OPEN) return false;
     // Checked before sending, so one large frame (a big document's SyncStep2) never trips it alone.
     if (socket.bufferedAmount > options.maxBufferedBytes) {
       logger.warn('terminating a connection that stopped reading', { doc: docName, buffered: socket.bufferedAmount });
       socket.terminate();
-      return;
+      return false;
     }
-    socket.send(frame);
+    return true;
+  };
+  const send = (frame: Uint8Array) => {
+    if (canSend()) socket.send(frame);
+  };
+  const sendShared = (frame: SharedFrame) => {
+    if (canSend()) options.stream.write(frame.wire);
   };
 
   const close = (code: number, reason: string) => {
@@ -218,7 +232,7 @@ export function createConnection(options: ConnectionOptions): Connection {
     access: options.access,
     isLive: () => !closed && socket.readyState === socket.OPEN,
     awarenessIds: new Set<number>(),
-    send,
+    sendShared,
     close,
     attach(loaded: Room<Connection>) {
       if (closed) return;

@@ -7,6 +7,7 @@ import { type CompactionOptions, createDocPersistence, type DocPersistence } fro
 import { trimHeldBackStructs, withoutKnownStructs } from './held-back-updates.ts';
 import type { Logger } from './logger.ts';
 import { assertValidUpdate, encodeAwarenessEntries, isEmptyUpdate, parseAwarenessUpdate } from './peer-input.ts';
+import { type SharedFrame, shareFrame } from './shared-frame.ts';
 import type { DocStorage } from './storage/doc-storage.ts';
 import { createSyncAnswers } from './sync-answers.ts';
 import { createUpdateBatch } from './update-batch.ts';
@@ -14,7 +15,8 @@ import { storageOrigin, type UpdateOrigin } from './update-origin.ts';
 
 /** What a room needs from a connection: somewhere to send bytes. */
 export interface RoomPeer {
-  send(frame: Uint8Array): void;
+  /** Receives a broadcast, framed once for every peer that gets it. */
+  sendShared(frame: SharedFrame): void;
   /** Awareness client IDs this peer set, removed when it leaves. */
   readonly awarenessIds: Set<number>;
   /** What the peer may do: `read` peers cannot change the document. */
@@ -89,9 +91,8 @@ export async function loadRoom<Peer extends RoomPeer>(options: RoomOptions<Peer>
   const pendingBytes = () => (doc.store.pendingStructs?.update.length ?? 0) + (doc.store.pendingDs?.length ?? 0);
 
   const broadcast = (frame: Uint8Array, except: Peer | undefined) => {
-    // A Buffer view (no copy) made once, so ws does not wrap the bytes again for every receiver.
-    const bytes = Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength);
-    for (const peer of peers) if (peer !== except) peer.send(bytes);
+    const shared = shareFrame(frame);
+    for (const peer of peers) if (peer !== except) peer.sendShared(shared);
   };
   const updates = createUpdateBatch<Peer>(broadcast);
   const syncAnswers = createSyncAnswers(doc);

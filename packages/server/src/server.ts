@@ -169,11 +169,18 @@ export async function createServer(options: ServerOptions = {}): Promise<WeftSer
     uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
   });
 
-  const onConnection = (socket: WebSocket, docName: string, extensions: Set<ExtensionName>, grant: AuthGrant) => {
+  const onConnection = (
+    socket: WebSocket,
+    stream: Duplex,
+    docName: string,
+    extensions: Set<ExtensionName>,
+    grant: AuthGrant,
+  ) => {
     let room: Room<Connection> | undefined;
     let gone = false;
     const connection = createConnection({
       socket,
+      stream,
       docName,
       extensions,
       logger,
@@ -260,7 +267,9 @@ export async function createServer(options: ServerOptions = {}): Promise<WeftSer
         rejectUpgrade(socket, admitted.status, admitted.reason);
         return;
       }
-      wss.handleUpgrade(request, socket, head, (ws) => onConnection(ws, docName, extensionsFromUrl(url), admitted));
+      wss.handleUpgrade(request, socket, head, (ws) =>
+        onConnection(ws, socket, docName, extensionsFromUrl(url), admitted),
+      );
     });
   };
 
