@@ -42,6 +42,7 @@ export function createFakeSocket(): FakeSocket {
   const fake = Object.assign(emitter, {
     OPEN,
     readyState: OPEN,
+    extensions: '',
     bufferedAmount: 0,
     send() {
       sentFrames += 1;

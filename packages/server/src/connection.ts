@@ -34,11 +34,7 @@ export interface Connection extends RoomPeer {
 
 export interface ConnectionOptions {
   socket: WebSocket;
-  /**
-   * The TCP socket under `socket` (from the upgrade), for broadcasts framed once for all receivers.
-   * Writing to it directly keeps the order of ws's own writes: with compression off, ws writes every
-   * frame synchronously and never queues one.
-   */
+  /** The TCP socket under `socket` (from the upgrade), for broadcasts framed once for all receivers. */
   stream: Duplex;
   docName: string;
   extensions: ReadonlySet<ExtensionName>;
@@ -111,8 +107,13 @@ export function createConnection(options: ConnectionOptions): Connection {
   const send = (frame: Uint8Array) => {
     if (canSend()) socket.send(frame);
   };
+  // ws queues a frame only while compressing or reading a Blob; with no extension negotiated
+  // (the server turns compression off) it never does, so a direct write cannot overtake one.
+  const writesDirectly = socket.extensions === '';
   const sendShared = (frame: SharedFrame) => {
-    if (canSend()) options.stream.write(frame.wire);
+    if (!canSend()) return;
+    if (writesDirectly) options.stream.write(frame.wire);
+    else socket.send(frame.message);
   };
 
   const close = (code: number, reason: string) => {
