@@ -37,16 +37,16 @@ interface Row {
   text: HTMLInputElement;
 }
 
-/**
- * The shared task list. Rows are keyed by task id and updated in place, so a remote change never
- * steals the focus or the caret from the row someone is typing in.
- */
 /** A small button showing only a symbol: `label` is read aloud, `title` shows on hover. */
 function iconButton(label: string, title: string, symbol: string, extraClass = ''): HTMLButtonElement {
   const className = extraClass ? `icon-button ${extraClass}` : 'icon-button';
   return h('button', { type: 'button', class: className, title, 'aria-label': label }, symbol);
 }
 
+/**
+ * The shared task list. Rows are keyed by task id and updated in place, so a remote change never
+ * steals the focus or the caret from the row someone is typing in.
+ */
 export function createTasksView(options: TasksViewOptions): TasksView {
   const { tasks } = options;
   const cleanup = createCleanup();
