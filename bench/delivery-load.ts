@@ -177,11 +177,12 @@ export async function measureTargetOnce(
   }
 }
 
-/** Medians over repetitions, per field, plus each repetition's p99 to show the spread. */
+/** Medians over repetitions, per field, plus each repetition's p99 and CPU to show the spread. */
 export interface DeliverySummary extends DeliveryResult {
   target: string;
   storage: string;
   p99PerRun: number[];
+  cpuUsPerDeliveryPerRun: number[];
   clientBound: boolean;
 }
 
@@ -202,6 +203,7 @@ export function summarizeRuns(target: ServerTarget, runs: readonly DeliveryResul
     loadCpu: pick('loadCpu'),
     maxSendLagMs: pick('maxSendLagMs'),
     p99PerRun: runs.map((run) => run.p99),
+    cpuUsPerDeliveryPerRun: runs.map((run) => run.serverCpuUsPerDelivery),
     clientBound: pick('loadCpu') > CLIENT_BOUND_CPU,
   };
 }
@@ -225,6 +227,7 @@ export function deliveryTable(targets: readonly ServerTarget[], rows: readonly D
       'lost',
       'server CPU',
       'CPU µs/delivery',
+      'CPU µs per run',
       'server RSS',
       'load-gen CPU',
       'p99 × relay / y-ws / hocus',
@@ -240,6 +243,7 @@ export function deliveryTable(targets: readonly ServerTarget[], rows: readonly D
       String(Math.round(row.lostDeliveries)),
       percent(row.serverCpu),
       row.serverCpuUsPerDelivery.toFixed(1),
+      row.cpuUsPerDeliveryPerRun.map((us) => us.toFixed(1)).join(' / '),
       formatBytes(row.serverRssBytes),
       `${percent(row.loadCpu)}${row.clientBound ? ' ⚠ client-bound' : ''}`,
       against(row, 'p99'),
