@@ -59,7 +59,7 @@ export interface WatchedPage {
 export async function openBoard(
   browser: Browser,
   url: string,
-  options: { context?: BrowserContext } = {},
+  options: { context?: BrowserContext; status?: string } = {},
 ): Promise<WatchedPage> {
   const context = options.context ?? (await browser.newContext({ viewport: { width: 1280, height: 800 } }));
   const page = await context.newPage();
@@ -69,7 +69,7 @@ export async function openBoard(
   });
   page.on('pageerror', (error) => errors.push(`pageerror: ${error.message}`));
   await page.goto(url);
-  await waitForStatus(page, 'synced');
+  await waitForStatus(page, options.status ?? 'synced');
   return { page, context, errors };
 }
 

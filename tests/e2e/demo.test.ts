@@ -174,6 +174,35 @@ describe.skipIf(skipReason !== undefined)('demo in Chromium', () => {
     await closeAll();
   });
 
+  test('a board the server refuses says why and stops retrying', async () => {
+    // Browsers hide the HTTP status of a refused upgrade; the server refuses Weft clients in-band.
+    let attempts = 0;
+    const locked = await startTestServer({
+      dataDir: join(temp.path, 'locked-data'),
+      staticDir,
+      auth: {
+        authenticate: () => {
+          attempts += 1;
+          return { refused: 401, reason: 'sign in to open this board' };
+        },
+      },
+    });
+    try {
+      const watched = await openBoard(browser, `http://127.0.0.1:${locked.server.port}/#private`, {
+        status: 'offline',
+      });
+      pages.push(watched);
+      await watched.page.waitForSelector('.banner:not([hidden])');
+      expect(await watched.page.textContent('.banner')).toContain('sign in to open this board');
+      // A permanent refusal: the first retry would come within a second or two of backoff.
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      expect(attempts).toBe(1);
+      await closeAll();
+    } finally {
+      await locked.dispose();
+    }
+  });
+
   test('screenshot of a board in use', async () => {
     const alice = await open('launch-plan');
     await changeSetting(alice.page, 'title', 'Launch plan');

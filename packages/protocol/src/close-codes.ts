@@ -38,3 +38,13 @@ export type CloseCodeName = keyof typeof CloseCode;
 export function isPermanentCloseCode(code: number): boolean {
   return code >= 4400 && code <= 4499;
 }
+
+const utf8 = new TextEncoder();
+
+/** A close reason may hold at most 123 bytes of UTF-8; longer ones are cut on a character boundary. */
+export function fitCloseReason(reason: string): string {
+  let fitted = reason;
+  while (utf8.encode(fitted).length > 123) fitted = fitted.slice(0, -1);
+  // A cut between the halves of a surrogate pair would leave a lone one, which is not valid UTF-8.
+  return /[\uD800-\uDBFF]$/.test(fitted) ? fitted.slice(0, -1) : fitted;
+}

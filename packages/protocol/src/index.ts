@@ -13,7 +13,7 @@ export {
   tokenSubprotocols,
   WEFT_SUBPROTOCOL,
 } from './auth-token.ts';
-export { CloseCode, type CloseCodeName, isPermanentCloseCode } from './close-codes.ts';
+export { CloseCode, type CloseCodeName, fitCloseReason, isPermanentCloseCode } from './close-codes.ts';
 export { assertDocName, docNameFromPath, docNameProblem, MAX_DOC_NAME_LENGTH } from './doc-name.ts';
 export { EXTENSIONS_PARAM, Extension, type ExtensionName, extensionsFromUrl } from './extensions.ts';
 export {

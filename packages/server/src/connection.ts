@@ -9,6 +9,7 @@ import {
   encodeError,
   encodePermissionDenied,
   encodeSyncStep1,
+  fitCloseReason,
   isWeftError,
   type Message,
   READ_ONLY_REASON,
@@ -67,13 +68,6 @@ const livePrototype = {
     return (this as unknown as { isLive(): boolean }).isLive();
   },
 };
-
-/** Close reasons are limited to 123 bytes of UTF-8; cut on a character boundary (ws throws otherwise). */
-function fitCloseReason(reason: string): string {
-  let fitted = reason;
-  while (Buffer.byteLength(fitted) > 123) fitted = fitted.slice(0, -1);
-  return fitted;
-}
 
 /**
  * Wraps a socket. Frames are handled strictly in arrival order; frames that arrive while the

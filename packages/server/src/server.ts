@@ -15,7 +15,7 @@ import type { AuthGrant, AuthOptions } from './auth.ts';
 import { type AwarenessLimits, awarenessLimitDefaults } from './awareness-guard.ts';
 import { type Connection, createConnection } from './connection.ts';
 import { type CompactionOptions, compactionDefaults } from './doc-persistence.ts';
-import { rejectUpgrade } from './http-responses.ts';
+
 import { type Logger, silentLogger } from './logger.ts';
 import { type RateLimitOptions, rateLimitDefaults } from './rate-limit.ts';
 import type { Room } from './room.ts';
@@ -24,6 +24,7 @@ import { createStaticFiles } from './static-files.ts';
 import { renderStatusPage, type ServerStats } from './status-page.ts';
 import type { DocStorage } from './storage/doc-storage.ts';
 import { createFileStorage } from './storage/file-storage.ts';
+import { refuseUpgrade } from './upgrade-refusal.ts';
 
 /** Options of {@link createServer}. Every field is optional. */
 export interface ServerOptions {
@@ -235,13 +236,14 @@ export async function createServer(options: ServerOptions = {}): Promise<WeftSer
 
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = request.url ?? '/';
+    const refuse = (status: number, reason: string) => refuseUpgrade(wss, { request, socket, head, status, reason });
     if (!url.startsWith(basePath)) {
       // When attached, other upgrade handlers may own this path; standalone, nobody does.
-      if (!options.server) rejectUpgrade(socket, 404, `WebSocket paths start with ${basePath}`);
+      if (!options.server) refuse(404, `WebSocket paths start with ${basePath}`);
       return;
     }
     if (closing) {
-      rejectUpgrade(socket, 503, 'server is shutting down');
+      refuse(503, 'server is shutting down');
       return;
     }
     let docName: string;
@@ -251,7 +253,7 @@ export async function createServer(options: ServerOptions = {}): Promise<WeftSer
       const reason = isWeftError(error) ? error.message : 'invalid document name';
       // The path only: the query string may hold a token.
       logger.info('rejected upgrade', { path: url.split('?', 1)[0]?.slice(0, 200), reason });
-      rejectUpgrade(socket, 400, reason);
+      refuse(400, reason);
       return;
     }
     socket.on('error', onUpgradeSocketError);
@@ -259,12 +261,12 @@ export async function createServer(options: ServerOptions = {}): Promise<WeftSer
     void admission.admit(request, docName).then((admitted) => {
       if (socket.destroyed) return;
       if (closing) {
-        rejectUpgrade(socket, 503, 'server is shutting down');
+        refuse(503, 'server is shutting down');
         return;
       }
       if (isRefusal(admitted)) {
         logger.info('refused upgrade', { doc: docName, status: admitted.status, reason: admitted.reason });
-        rejectUpgrade(socket, admitted.status, admitted.reason);
+        refuse(admitted.status, admitted.reason);
         return;
       }
       wss.handleUpgrade(request, socket, head, (ws) =>
