@@ -6,7 +6,7 @@ import { createTempDir } from '../helpers/temp-dir.ts';
 /**
  * Node's http server removes its own 'error' listener from a socket before emitting 'upgrade'.
  * server.ts adds one only for upgrades it accepts; for the ones it refuses (invalid name -> 400,
- * shutting down -> 503, wrong base path -> 404) `rejectUpgrade` writes to a socket with no
+ * shutting down -> 503, wrong base path -> 404) `refuseUpgrade` writes to a socket with no
  * 'error' listener. A client that resets the connection turns that into an uncaught exception.
  */
 const processes = createServerProcesses();
@@ -33,8 +33,9 @@ it('a client resetting a refused upgrade does not crash the server process', asy
   const temp = await createTempDir();
   const server = await processes.start({ dataDir: temp.path });
   for (let i = 0; i < 50 && !server.hasExited; i++) {
-    await resetAfterRequest(server.port, '/..'); // invalid name -> rejectUpgrade(400)
+    await resetAfterRequest(server.port, '/..'); // invalid name -> HTTP 400
     await resetAfterRequest(server.port, '/%zz');
+    await resetAfterRequest(server.port, '/%zz?weft=error'); // refused in-band: upgraded, then 4400
   }
   // A normal request must still be answered.
   const response = await fetch(`${server.httpUrl}/healthz`).catch((error: Error) => error);

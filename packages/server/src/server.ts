@@ -15,7 +15,6 @@ import type { AuthGrant, AuthOptions } from './auth.ts';
 import { type AwarenessLimits, awarenessLimitDefaults } from './awareness-guard.ts';
 import { type Connection, createConnection } from './connection.ts';
 import { type CompactionOptions, compactionDefaults } from './doc-persistence.ts';
-
 import { type Logger, silentLogger } from './logger.ts';
 import { type RateLimitOptions, rateLimitDefaults } from './rate-limit.ts';
 import type { Room } from './room.ts';

@@ -13,7 +13,7 @@ const permanentCloseCodes: Readonly<Record<number, number>> = {
 };
 
 /** How long a client refused in-band has to answer the close handshake before its socket is cut. */
-export const IN_BAND_REFUSAL_GRACE_MS = 2_000;
+const IN_BAND_REFUSAL_GRACE_MS = 2_000;
 
 export interface UpgradeRefusal {
   request: IncomingMessage;
@@ -49,7 +49,7 @@ export function refuseUpgrade(wss: WebSocketServer, refusal: UpgradeRefusal): vo
 }
 
 /** Answers an upgrade request with a plain HTTP error and closes the socket (no WebSocket is made). */
-export function rejectUpgrade(socket: Duplex, status: number, reason: string): void {
+function rejectUpgrade(socket: Duplex, status: number, reason: string): void {
   // Node removed its own 'error' listener before emitting 'upgrade'; a client that resets the
   // connection would otherwise raise an unhandled 'error' and end the process.
   socket.on('error', () => undefined);
