@@ -1,4 +1,8 @@
+import type { AddressInfo } from 'node:net';
+import { decodeFrame, encodeDurableAck, encodeSyncStep1, type Message } from '@weft/protocol';
 import { afterEach, expect, it } from 'vitest';
+import { type WebSocket, WebSocketServer } from 'ws';
+import * as Y from 'yjs';
 import { createServerProcesses } from '../helpers/server-process.ts';
 import { createTempDir } from '../helpers/temp-dir.ts';
 import { waitFor } from '../helpers/wait-for.ts';
@@ -71,4 +75,39 @@ it('an edit the server never acked reaches it after kill -9 and restart, from In
   const reader = pool.open({ url: third.url, name: 'crash' });
   await reader.whenSynced();
   await waitFor(() => reader.doc.getText('t').toString() === 'acked not acked', 'the reader to see both edits');
+});
+
+it('an ack of an edit sent before the handshake does not count the edits only the handshake carries', async () => {
+  // A scripted server on a real socket: it holds back its SyncStep1 and acks whatever arrived.
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  cleanups.push(() => new Promise((resolve) => wss.close(resolve)));
+  await new Promise((resolve) => wss.once('listening', resolve));
+  const { port } = wss.address() as AddressInfo;
+  const received: Message[] = [];
+  const connected = new Promise<WebSocket>((resolve) =>
+    wss.once('connection', (socket) => {
+      socket.on('message', (data: Buffer) => received.push(...decodeFrame(new Uint8Array(data))));
+      resolve(socket);
+    }),
+  );
+  const updateBearing = () => received.filter((message) => message.kind === 'update' || message.kind === 'sync-step-2');
+
+  const provider = pool.open({ url: `ws://127.0.0.1:${port}`, name: 'handshake' });
+  provider.doc.getText('t').insert(0, 'offline '); // before the socket opens: only the handshake carries it
+  const socket = await connected;
+  await waitFor(() => received.some((message) => message.kind === 'sync-step-1'), "the client's SyncStep1");
+  provider.doc.getText('t').insert(8, 'online'); // open, but the server has not asked for anything yet
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const early = updateBearing().length;
+  if (early > 0) socket.send(encodeDurableAck(early));
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  expect(provider.unsavedChanges, 'an ack of messages that lack the offline edit').toBe(2);
+
+  socket.send(encodeSyncStep1(new Uint8Array([0])));
+  await waitFor(() => updateBearing().length > early, "the client's SyncStep2");
+  const server = new Y.Doc();
+  for (const message of updateBearing()) if ('update' in message) Y.applyUpdate(server, message.update);
+  expect(server.getText('t').toString()).toBe('offline online');
+  socket.send(encodeDurableAck(updateBearing().length));
+  await waitFor(() => provider.unsavedChanges === 0, 'the handshake to be acked');
 });

@@ -130,6 +130,8 @@ export function createProvider(options: ProviderOptions): Provider {
   let persistence: LocalPersistence | undefined;
   let loaded = false;
   let synced = false;
+  /** This connection's SyncStep2 went out: from here on, local edits are sent as they happen. */
+  let handshakeSent = false;
   let syncedSinceLast401 = false;
   let wantsConnection = options.connect ?? true;
   let destroyed = false;
@@ -191,6 +193,7 @@ export function createProvider(options: ProviderOptions): Provider {
       case 'sync-step-1':
         // Everything the server lacks, offline edits of earlier page loads included.
         sendToServer(encodeSyncStep2(Y.encodeStateAsUpdate(doc, message.stateVector)), true);
+        handshakeSent = true;
         return;
       case 'sync-step-2':
         applyUpdate(message.update, fromServer);
@@ -270,7 +273,9 @@ export function createProvider(options: ProviderOptions): Provider {
         void persistence.compact(doc, fromLocalStore);
       }
     }
-    if (local) sendToServer(encodeUpdate(update), true);
+    // Before this connection's handshake the edit travels in it, with the offline ones: an update
+    // sent ahead of it would be acked first and vouch for edits that are not on the server yet.
+    if (local && handshakeSent) sendToServer(encodeUpdate(update), true);
   };
 
   const onAwarenessUpdate = (change: { added: number[]; updated: number[]; removed: number[] }, origin: unknown) => {
@@ -294,6 +299,7 @@ export function createProvider(options: ProviderOptions): Provider {
   transport.on('frame', handleServerFrame);
   transport.on('close', ({ code, reason, permanent }) => {
     synced = false;
+    handshakeSent = false;
     if (code === CloseCode.unauthenticated) syncedSinceLast401 = false;
     tracker.reset();
     const others = [...awareness.getStates().keys()].filter((id) => id !== doc.clientID);
