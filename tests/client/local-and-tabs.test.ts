@@ -101,3 +101,39 @@ it('presence: names and colours reach peers, and a destroyed provider leaves at 
   await waitFor(() => ada.peers().length === 1, 'Bob to leave');
   expect(seen.at(-1)).toEqual(['Ada']);
 });
+
+it("each tab keeps its own unsaved count: one tab's saves never hide another tab's unsaved edit", async () => {
+  const server = await startTestServer();
+  cleanups.push(server.dispose);
+  const device = pool.newDevice();
+  // Tab B is online. Tab A opens later and stays offline, so its edit is only in IndexedDB (these
+  // tabs have no BroadcastChannel, so B never hears of it). Then B's own edit is saved.
+  const onlineTab = pool.open({ url: server.url, name: 'tabs-unsaved', indexedDB: device });
+  await onlineTab.whenSynced();
+  const offlineTab = pool.open({ url: server.url, name: 'tabs-unsaved', indexedDB: device, connect: false });
+  await offlineTab.whenLoaded();
+  offlineTab.doc.getText('t').insert(0, 'from the offline tab');
+  expect(offlineTab.unsavedChanges).toBe(1);
+  onlineTab.doc.getText('n').insert(0, 'saved');
+  await onlineTab.whenSaved();
+  // Both tabs close; the offline tab's edit never reached the server.
+  await pool.close(offlineTab);
+  await pool.close(onlineTab);
+  const elsewhere = pool.open({ url: server.url, name: 'tabs-unsaved', indexedDB: false });
+  await elsewhere.whenSynced();
+  expect(elsewhere.doc.getText('t').toString()).toBe('');
+  await pool.close(elsewhere);
+
+  const reopened = pool.open({ url: server.url, name: 'tabs-unsaved', indexedDB: device, connect: false });
+  await reopened.whenLoaded();
+  expect(reopened.unsavedChanges, 'the offline tab’s edit is still unsaved').toBe(1);
+  reopened.connect();
+  await reopened.whenSaved();
+  expect(reopened.doc.getText('t').toString()).toBe('from the offline tab');
+  await pool.close(reopened);
+
+  // Saved by the reopened tab's handshake, so no count is left behind for the next page load.
+  const later = pool.open({ url: server.url, name: 'tabs-unsaved', indexedDB: device, connect: false });
+  await later.whenLoaded();
+  expect(later.unsavedChanges).toBe(0);
+});

@@ -6,13 +6,18 @@ export interface LocalPersistence {
   /**
    * Applies everything stored to `doc` and, if it was more than one record, replaces them with one
    * snapshot, in a single transaction (another tab appending meanwhile loses nothing). Returns
-   * the stored count of edits not yet durable on the server.
+   * how many stored edits were not yet durable on the server: the sum of every tab's count.
    */
   load(doc: Y.Doc, origin: unknown): Promise<{ unsaved: number }>;
-  /** Appends an update, and the new unsaved count if given, in one transaction. */
+  /** Appends an update, and this tab's new unsaved count if given, in one transaction. */
   append(update: Uint8Array, unsaved?: number): void;
-  /** Records how many local edits are not yet durable on the server. */
+  /** Records how many of this tab's local edits are not yet durable on the server. */
   setUnsaved(unsaved: number): void;
+  /**
+   * The counts `load` summed are settled (a handshake that carried all the loaded edits was acked):
+   * deletes each one that no tab has changed since.
+   */
+  forgetLoadedCounts(): void;
   /** Folds every record into one snapshot of `doc` (called after many appends). */
   compact(doc: Y.Doc, origin: unknown): Promise<void>;
   /** Appends since the last load or compaction. */
@@ -29,7 +34,23 @@ export interface IndexedDbPersistenceOptions {
 
 const UPDATES = 'updates';
 const META = 'meta';
+// Each tab (each persistence) writes its own count, `unsaved:<random id>`, so one tab's saves never
+// overwrite another's unsaved edits; plain `unsaved` is the single key of earlier versions.
 const UNSAVED_KEY = 'unsaved';
+const isUnsavedKey = (key: IDBValidKey) => key === UNSAVED_KEY || String(key).startsWith(`${UNSAVED_KEY}:`);
+/** A tab's count, numbered per write so a count that went away and came back reads as changed. */
+interface StoredCount {
+  count: number;
+  write: number;
+}
+const countOf = (value: unknown): number | undefined =>
+  typeof value === 'number'
+    ? value
+    : typeof (value as StoredCount)?.count === 'number'
+      ? (value as StoredCount).count
+      : undefined;
+const sameStoredCount = (a: unknown, b: unknown) =>
+  a === b || (countOf(a) === countOf(b) && (a as StoredCount)?.write === (b as StoredCount)?.write);
 
 const requestResult = <T>(request: IDBRequest<T>): Promise<T> =>
   new Promise((resolve, reject) => {
@@ -61,6 +82,10 @@ export async function createIndexedDbPersistence(options: IndexedDbPersistenceOp
   });
   let failed = false;
   let appends = 0;
+  const ownUnsavedKey = `${UNSAVED_KEY}:${Date.now().toString(36)}${Math.random().toString(36).slice(2)}`;
+  let countWrites = 0;
+  const ownCount = (count: number): StoredCount => ({ count, write: ++countWrites });
+  let loadedCounts: Array<[IDBValidKey, unknown]> = [];
 
   const fail = (what: string, cause: unknown) => {
     if (failed) return;
@@ -94,15 +119,22 @@ export async function createIndexedDbPersistence(options: IndexedDbPersistenceOp
     }
   };
 
-  const replaceWithSnapshot = (doc: Y.Doc, origin: unknown, onUnsaved?: (unsaved: number) => void) =>
+  const replaceWithSnapshot = (doc: Y.Doc, origin: unknown, readCounts = false) =>
     write('could not compact the local database', (transaction) => {
       const updates = transaction.objectStore(UPDATES);
       const keysRequest = updates.getAllKeys();
       const valuesRequest = updates.getAll();
-      const unsavedRequest = transaction.objectStore(META).get(UNSAVED_KEY);
+      if (readCounts) {
+        const meta = transaction.objectStore(META);
+        const metaKeys = meta.getAllKeys();
+        const metaValues = meta.getAll();
+        metaValues.onsuccess = () => {
+          loadedCounts = metaKeys.result
+            .map((key, index): [IDBValidKey, unknown] => [key, metaValues.result[index]])
+            .filter(([key, value]) => isUnsavedKey(key) && countOf(value) !== undefined);
+        };
+      }
       // Read, apply and rewrite inside one transaction: the callbacks keep it alive.
-      unsavedRequest.onsuccess = () =>
-        onUnsaved?.(typeof unsavedRequest.result === 'number' ? unsavedRequest.result : 0);
       valuesRequest.onsuccess = () => {
         const keys = keysRequest.result;
         const values = valuesRequest.result as Uint8Array[];
@@ -125,22 +157,34 @@ export async function createIndexedDbPersistence(options: IndexedDbPersistenceOp
 
   return {
     async load(doc, origin) {
-      let unsaved = 0;
-      await replaceWithSnapshot(doc, origin, (stored) => {
-        unsaved = stored;
-      });
-      return { unsaved };
+      await replaceWithSnapshot(doc, origin, true);
+      return { unsaved: loadedCounts.reduce((sum, [, value]) => sum + (countOf(value) ?? 0), 0) };
     },
     append(update, unsaved) {
       appends += 1;
       void write('could not save an edit locally', (transaction) => {
         transaction.objectStore(UPDATES).add(update);
-        if (unsaved !== undefined) transaction.objectStore(META).put(unsaved, UNSAVED_KEY);
+        if (unsaved !== undefined) transaction.objectStore(META).put(ownCount(unsaved), ownUnsavedKey);
       });
     },
     setUnsaved(unsaved) {
       void write('could not save the unsaved-changes count', (transaction) => {
-        transaction.objectStore(META).put(unsaved, UNSAVED_KEY);
+        transaction.objectStore(META).put(ownCount(unsaved), ownUnsavedKey);
+      });
+    },
+    forgetLoadedCounts() {
+      const settled = loadedCounts;
+      loadedCounts = [];
+      if (settled.length === 0) return;
+      void write('could not clear settled unsaved-changes counts', (transaction) => {
+        const meta = transaction.objectStore(META);
+        for (const [key, loaded] of settled) {
+          // A tab that wrote since counted edits the acked handshake may not have carried: keep it.
+          const current = meta.get(key);
+          current.onsuccess = () => {
+            if (sameStoredCount(current.result, loaded)) meta.delete(key);
+          };
+        }
       });
     },
     compact: (doc, origin) => replaceWithSnapshot(doc, origin),

@@ -130,8 +130,8 @@ export function createProvider(options: ProviderOptions): Provider {
   let persistence: LocalPersistence | undefined;
   let loaded = false;
   let synced = false;
-  /** This connection's SyncStep2 went out: from here on, local edits are sent as they happen. */
-  let handshakeSent = false;
+  /** The sequence number of this connection's SyncStep2, once sent; local edits go out after it. */
+  let handshakeSeq: number | undefined;
   let syncedSinceLast401 = false;
   let wantsConnection = options.connect ?? true;
   let destroyed = false;
@@ -180,10 +180,12 @@ export function createProvider(options: ProviderOptions): Provider {
       ? createCrossTabChannel(`weft:${options.url}:${options.name}`, (frame) => handleTabFrame(frame))
       : undefined;
 
-  const sendToServer = (frame: Uint8Array, carriesUpdate: boolean) => {
-    if (transport.state !== 'open') return;
-    if (carriesUpdate) tracker.sent();
+  /** Returns the message's sequence number if it carries an update. */
+  const sendToServer = (frame: Uint8Array, carriesUpdate: boolean): number | undefined => {
+    if (transport.state !== 'open') return undefined;
+    const seq = carriesUpdate ? tracker.sent() : undefined;
     transport.send(frame);
+    return seq;
   };
 
   const applyUpdate = (update: Uint8Array, origin: object) => Y.applyUpdate(doc, update, origin);
@@ -192,8 +194,7 @@ export function createProvider(options: ProviderOptions): Provider {
     switch (message.kind) {
       case 'sync-step-1':
         // Everything the server lacks, offline edits of earlier page loads included.
-        sendToServer(encodeSyncStep2(Y.encodeStateAsUpdate(doc, message.stateVector)), true);
-        handshakeSent = true;
+        handshakeSeq ??= sendToServer(encodeSyncStep2(Y.encodeStateAsUpdate(doc, message.stateVector)), true);
         return;
       case 'sync-step-2':
         applyUpdate(message.update, fromServer);
@@ -215,6 +216,8 @@ export function createProvider(options: ProviderOptions): Provider {
           sendToServer(encodeAwareness(encodeAwarenessUpdate(awareness, [doc.clientID])), false);
         return;
       case 'durable-ack':
+        // The handshake carried every edit loaded from IndexedDB, so the counts loaded with them are settled.
+        if (handshakeSeq !== undefined && message.seq >= handshakeSeq) persistence?.forgetLoadedCounts();
         if (tracker.acked(message.seq)) {
           persistence?.setUnsaved(tracker.unsaved);
           unsavedChanged();
@@ -275,7 +278,7 @@ export function createProvider(options: ProviderOptions): Provider {
     }
     // Before this connection's handshake the edit travels in it, with the offline ones: an update
     // sent ahead of it would be acked first and vouch for edits that are not on the server yet.
-    if (local && handshakeSent) sendToServer(encodeUpdate(update), true);
+    if (local && handshakeSeq !== undefined) sendToServer(encodeUpdate(update), true);
   };
 
   const onAwarenessUpdate = (change: { added: number[]; updated: number[]; removed: number[] }, origin: unknown) => {
@@ -299,7 +302,7 @@ export function createProvider(options: ProviderOptions): Provider {
   transport.on('frame', handleServerFrame);
   transport.on('close', ({ code, reason, permanent }) => {
     synced = false;
-    handshakeSent = false;
+    handshakeSeq = undefined;
     if (code === CloseCode.unauthenticated) syncedSinceLast401 = false;
     tracker.reset();
     const others = [...awareness.getStates().keys()].filter((id) => id !== doc.clientID);
