@@ -132,8 +132,21 @@ it("each tab keeps its own unsaved count: one tab's saves never hide another tab
   expect(reopened.doc.getText('t').toString()).toBe('from the offline tab');
   await pool.close(reopened);
 
-  // Saved by the reopened tab's handshake, so no count is left behind for the next page load.
+  // Saved by the reopened tab's handshake, and it took the loaded counts over: none is left behind.
   const later = pool.open({ url: server.url, name: 'tabs-unsaved', indexedDB: device, connect: false });
   await later.whenLoaded();
   expect(later.unsavedChanges).toBe(0);
+});
+
+it('a page load takes over the counts it loaded, so offline reloads never count an edit twice', async () => {
+  const device = pool.newDevice();
+  const open = () => pool.open({ url: 'ws://127.0.0.1:9', name: 'reloads', indexedDB: device, connect: false });
+  for (let load = 1; load <= 3; load++) {
+    const tab = open();
+    await tab.whenLoaded();
+    expect(tab.unsavedChanges, `page load ${load}`).toBe(load - 1);
+    tab.doc.getText('t').insert(0, `edit ${load} `);
+    expect(tab.unsavedChanges).toBe(load);
+    await pool.close(tab);
+  }
 });

@@ -6,18 +6,14 @@ export interface LocalPersistence {
   /**
    * Applies everything stored to `doc` and, if it was more than one record, replaces them with one
    * snapshot, in a single transaction (another tab appending meanwhile loses nothing). Returns
-   * how many stored edits were not yet durable on the server: the sum of every tab's count.
+   * how many stored edits were not yet durable on the server: the sum of every tab's count. This
+   * tab takes them over: its own count includes them from then on.
    */
   load(doc: Y.Doc, origin: unknown): Promise<{ unsaved: number }>;
   /** Appends an update, and this tab's new unsaved count if given, in one transaction. */
   append(update: Uint8Array, unsaved?: number): void;
-  /** Records how many of this tab's local edits are not yet durable on the server. */
+  /** Records how many edits this tab has not seen durable on the server yet. */
   setUnsaved(unsaved: number): void;
-  /**
-   * The counts `load` summed are settled (a handshake that carried all the loaded edits was acked):
-   * deletes each one that no tab has changed since.
-   */
-  forgetLoadedCounts(): void;
   /** Folds every record into one snapshot of `doc` (called after many appends). */
   compact(doc: Y.Doc, origin: unknown): Promise<void>;
   /** Appends since the last load or compaction. */
@@ -35,7 +31,9 @@ export interface IndexedDbPersistenceOptions {
 const UPDATES = 'updates';
 const META = 'meta';
 // Each tab (each persistence) writes its own count, `unsaved:<random id>`, so one tab's saves never
-// overwrite another's unsaved edits; plain `unsaved` is the single key of earlier versions.
+// overwrite another's unsaved edits; plain `unsaved` is the single key of earlier versions. A page
+// load sums them all and takes them over: its first write of its own count deletes the ones it
+// summed, unless their tab has rewritten them since (then both count those edits until saved).
 const UNSAVED_KEY = 'unsaved';
 const isUnsavedKey = (key: IDBValidKey) => key === UNSAVED_KEY || String(key).startsWith(`${UNSAVED_KEY}:`);
 /** A tab's count, numbered per write so a count that went away and came back reads as changed. */
@@ -84,8 +82,20 @@ export async function createIndexedDbPersistence(options: IndexedDbPersistenceOp
   let appends = 0;
   const ownUnsavedKey = `${UNSAVED_KEY}:${Date.now().toString(36)}${Math.random().toString(36).slice(2)}`;
   let countWrites = 0;
-  const ownCount = (count: number): StoredCount => ({ count, write: ++countWrites });
   let loadedCounts: Array<[IDBValidKey, unknown]> = [];
+
+  /** Writes this tab's count; the first time, also drops the counts `load` took over. */
+  const putOwnCount = (transaction: IDBTransaction, unsaved: number) => {
+    const meta = transaction.objectStore(META);
+    meta.put({ count: unsaved, write: ++countWrites } satisfies StoredCount, ownUnsavedKey);
+    for (const [key, loaded] of loadedCounts) {
+      const current = meta.get(key);
+      current.onsuccess = () => {
+        if (sameStoredCount(current.result, loaded)) meta.delete(key);
+      };
+    }
+    loadedCounts = [];
+  };
 
   const fail = (what: string, cause: unknown) => {
     if (failed) return;
@@ -164,28 +174,11 @@ export async function createIndexedDbPersistence(options: IndexedDbPersistenceOp
       appends += 1;
       void write('could not save an edit locally', (transaction) => {
         transaction.objectStore(UPDATES).add(update);
-        if (unsaved !== undefined) transaction.objectStore(META).put(ownCount(unsaved), ownUnsavedKey);
+        if (unsaved !== undefined) putOwnCount(transaction, unsaved);
       });
     },
     setUnsaved(unsaved) {
-      void write('could not save the unsaved-changes count', (transaction) => {
-        transaction.objectStore(META).put(ownCount(unsaved), ownUnsavedKey);
-      });
-    },
-    forgetLoadedCounts() {
-      const settled = loadedCounts;
-      loadedCounts = [];
-      if (settled.length === 0) return;
-      void write('could not clear settled unsaved-changes counts', (transaction) => {
-        const meta = transaction.objectStore(META);
-        for (const [key, loaded] of settled) {
-          // A tab that wrote since counted edits the acked handshake may not have carried: keep it.
-          const current = meta.get(key);
-          current.onsuccess = () => {
-            if (sameStoredCount(current.result, loaded)) meta.delete(key);
-          };
-        }
-      });
+      void write('could not save the unsaved-changes count', (transaction) => putOwnCount(transaction, unsaved));
     },
     compact: (doc, origin) => replaceWithSnapshot(doc, origin),
     get appendsSinceCompaction() {

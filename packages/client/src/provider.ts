@@ -216,8 +216,6 @@ export function createProvider(options: ProviderOptions): Provider {
           sendToServer(encodeAwareness(encodeAwarenessUpdate(awareness, [doc.clientID])), false);
         return;
       case 'durable-ack':
-        // The handshake carried every edit loaded from IndexedDB, so the counts loaded with them are settled.
-        if (handshakeSeq !== undefined && message.seq >= handshakeSeq) persistence?.forgetLoadedCounts();
         if (tracker.acked(message.seq)) {
           persistence?.setUnsaved(tracker.unsaved);
           unsavedChanged();
