@@ -141,7 +141,7 @@ export async function createIndexedDbPersistence(options: IndexedDbPersistenceOp
         metaValues.onsuccess = () => {
           loadedCounts = metaKeys.result
             .map((key, index): [IDBValidKey, unknown] => [key, metaValues.result[index]])
-            .filter(([key, value]) => isUnsavedKey(key) && countOf(value) !== undefined);
+            .filter(([key, value]) => key !== ownUnsavedKey && isUnsavedKey(key) && countOf(value) !== undefined);
         };
       }
       // Read, apply and rewrite inside one transaction: the callbacks keep it alive.
