@@ -2,9 +2,11 @@ import { decodeFrame, encodeSyncStep1 } from '@weft/protocol';
 import { WebSocket } from 'ws';
 import { Awareness, applyAwarenessUpdate } from 'y-protocols/awareness';
 import * as Y from 'yjs';
+import { comparableText } from './comparable-text.ts';
 
 /** What a fresh client got from the server: the text and awareness, or why it could not read them. */
 export interface DocumentReading {
+  /** The text, as `comparableText` gives it. */
   text: string;
   /** Client ids of the awareness states the server sent in its handshake. */
   awarenessIds: number[];
@@ -23,7 +25,7 @@ export function readDocument(baseUrl: string, docName: string, timeoutMs = 5_000
   awareness.setLocalState(null);
   const socket = new WebSocket(`${baseUrl}/${docName}`);
   const result = (problem?: string): DocumentReading => ({
-    text: doc.getText('shared').toString(),
+    text: comparableText(doc.getText('shared').toString()),
     awarenessIds: [...awareness.getStates().keys()],
     ...(problem === undefined ? {} : { problem }),
   });

@@ -8,6 +8,7 @@ import * as Y from 'yjs';
 import { type Connection, createConnection } from '../../packages/server/src/connection.ts';
 import { loadRoom, type Room, type RoomLimits, type RoomPeer } from '../../packages/server/src/room.ts';
 import { createRandom, testSeed } from '../helpers/seeded-random.ts';
+import { comparableText } from './comparable-text.ts';
 import { createValidFrames } from './corpus.ts';
 import { createFakeSocket, type FakeSocket } from './fake-socket.ts';
 import { CRAFTED } from './hostile-frames.ts';
@@ -86,18 +87,9 @@ function createObserver(problems: string[]) {
 }
 
 /** What a document holds, independent of the order its updates arrived in. */
-/**
- * Yjs replaces a surrogate pair with two U+FFFD on a replica that splits a string item between its
- * halves (ContentString.splice), and no update says so. Hostile structure can make the server split
- * where a peer does not (SEED=1053291669: an emoji on one side, U+FFFD U+FFFD on the other, same
- * state vector), so the text is compared with every astral character as its two replacement units.
- */
-const withoutSurrogates = (text: string) =>
-  text.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]|[\uD800-\uDFFF]/g, (units) => '\uFFFD'.repeat(units.length));
-
 function fingerprint(doc: Y.Doc): string {
   const stateVector = [...Y.decodeStateVector(Y.encodeStateVector(doc))].sort(([a], [b]) => a - b);
-  return JSON.stringify({ text: withoutSurrogates(doc.getText('shared').toString()), stateVector });
+  return JSON.stringify({ text: comparableText(doc.getText('shared').toString()), stateVector });
 }
 
 /** True when `replica` has every client's content up to the clock `doc` has it. */
