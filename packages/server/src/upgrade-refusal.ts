@@ -36,6 +36,7 @@ export function refuseUpgrade(wss: WebSocketServer, refusal: UpgradeRefusal): vo
     rejectUpgrade(socket, status, reason);
     return;
   }
+  // A refused peer that resets or sends garbage concerns nobody; without listeners it would crash us.
   socket.on('error', () => undefined);
   wss.handleUpgrade(request, socket, head, (ws) => {
     ws.on('error', () => undefined);
