@@ -97,14 +97,14 @@ it('an ack of an edit sent before the handshake does not count the edits only th
   const socket = await connected;
   await waitFor(() => received.some((message) => message.kind === 'sync-step-1'), "the client's SyncStep1");
   provider.doc.getText('t').insert(8, 'online'); // open, but the server has not asked for anything yet
-  await new Promise((resolve) => setTimeout(resolve, 200));
+  await new Promise((resolve) => setTimeout(resolve, 200)); // the window an early Update would use
   const early = updateBearing().length;
   if (early > 0) socket.send(encodeDurableAck(early));
-  await new Promise((resolve) => setTimeout(resolve, 200));
-  expect(provider.unsavedChanges, 'an ack of messages that lack the offline edit').toBe(2);
-
+  // The client answers SyncStep1 after it has handled the ack sent before it on this socket.
   socket.send(encodeSyncStep1(new Uint8Array([0])));
   await waitFor(() => updateBearing().length > early, "the client's SyncStep2");
+  expect(provider.unsavedChanges, 'an ack of messages that lack the offline edit').toBe(2);
+
   const server = new Y.Doc();
   for (const message of updateBearing()) if ('update' in message) Y.applyUpdate(server, message.update);
   expect(server.getText('t').toString()).toBe('offline online');
