@@ -41,12 +41,10 @@ interface StoredCount {
   count: number;
   write: number;
 }
-const countOf = (value: unknown): number | undefined =>
-  typeof value === 'number'
-    ? value
-    : typeof (value as StoredCount)?.count === 'number'
-      ? (value as StoredCount).count
-      : undefined;
+const countOf = (value: unknown): number | undefined => {
+  const count = typeof value === 'number' ? value : (value as StoredCount | undefined)?.count;
+  return typeof count === 'number' ? count : undefined;
+};
 const sameStoredCount = (a: unknown, b: unknown) =>
   a === b || (countOf(a) === countOf(b) && (a as StoredCount)?.write === (b as StoredCount)?.write);
 
