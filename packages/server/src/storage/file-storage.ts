@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import { writeSync } from 'node:fs';
-import { type FileHandle, mkdir, open, readdir, readFile, rename, rm, truncate, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, truncate, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { WeftError } from '@weft/protocol';
 import { type Logger, silentLogger } from '../logger.ts';
 import { acquireDataDirLock } from './data-dir-lock.ts';
 import type { DocStorage, StoredDoc } from './doc-storage.ts';
+import { type AppendLog, createGroupCommit, type GroupCommit } from './group-commit.ts';
 import { encodeRecord, scanRecords } from './record-format.ts';
 
 /** Options of {@link createFileStorage}. */
@@ -14,8 +14,8 @@ export interface FileStorageOptions {
   directory: string;
   /**
    * Extra milliseconds to wait before a group commit to gather more records into one fsync.
-   * At 0 a commit starts on the next turn of the event loop, and records that arrive while an
-   * fsync runs share the next one, which already batches well under load.
+   * At 0 a commit starts on the next turn of the event loop; records that arrive while two fsyncs
+   * run share the next one, which already batches well under load.
    */
   groupCommitDelayMs?: number;
   logger?: Logger;
@@ -23,16 +23,8 @@ export interface FileStorageOptions {
 
 export const fileStorageDefaults = { groupCommitDelayMs: 0 } as const;
 
-interface PendingRecord {
-  record: Buffer;
-  resolve(): void;
-  reject(error: Error): void;
-}
-
-interface OpenLog {
+interface OpenLog extends AppendLog {
   generation: number;
-  handle: FileHandle;
-  size: number;
 }
 
 /** What is held open for one document. */
@@ -44,12 +36,8 @@ interface DocFiles {
   /** The generation new records go to: `log-<generation>`, after `snapshot-<generation>`. */
   generation: number;
   log: OpenLog | undefined;
-  queue: PendingRecord[];
-  commitScheduled: boolean;
-  writing: Promise<void> | undefined;
+  commits: GroupCommit;
   compacting: Promise<void>;
-  /** Set when a failed write could not be rolled back: refuse appends rather than write after garbage. */
-  broken: Error | undefined;
 }
 
 interface RecoveredDoc {
@@ -58,11 +46,6 @@ interface RecoveredDoc {
   /** False when a crash came between creating the folder and writing its `name` file. */
   hasNameFile: boolean;
 }
-
-// Batches up to this size are appended with a synchronous write(2): copying a few KiB into the page
-// cache takes less main-thread time than handing an async write to the thread pool (measured ~20 µs
-// against ~55 µs, plus the pool thread's work). The fdatasync that makes them durable stays async.
-const SYNC_WRITE_MAX_BYTES = 64 * 1024;
 
 const FILE_PATTERN = /^(snapshot|log)-(\d{10})\.bin$/;
 const fileName = (kind: 'snapshot' | 'log', generation: number) =>
@@ -179,11 +162,13 @@ export async function createFileStorage(options: FileStorageOptions): Promise<Do
       directoryReady: recovered?.hasNameFile ? Promise.resolve() : undefined,
       generation: recovered?.generation ?? 0,
       log: undefined,
-      queue: [],
-      commitScheduled: false,
-      writing: undefined,
+      commits: createGroupCommit({
+        name,
+        logger,
+        delayMs: groupCommitDelayMs,
+        log: (synced) => currentLog(files, synced),
+      }),
       compacting: Promise.resolve(),
-      broken: undefined,
     };
     return { files, stored: recovered?.stored };
   }
@@ -231,12 +216,15 @@ export async function createFileStorage(options: FileStorageOptions): Promise<Do
     await fsyncDirectory(docsDirectory);
   }
 
-  async function currentLog(files: DocFiles): Promise<OpenLog> {
+  async function currentLog(files: DocFiles, synced: () => Promise<void>): Promise<OpenLog> {
     // Read once: a compaction may bump the generation during the awaits below, and the handle must
     // be labelled with the generation of the file it actually opened.
     const generation = files.generation;
     if (files.log?.generation === generation) return files.log;
-    await files.log?.handle.close();
+    if (files.log !== undefined) {
+      await synced();
+      await files.log.handle.close();
+    }
     files.log = undefined;
     await ensureDirectory(files);
     const handle = await open(join(files.directory, fileName('log', generation)), 'a');
@@ -247,55 +235,9 @@ export async function createFileStorage(options: FileStorageOptions): Promise<Do
     return files.log;
   }
 
-  async function writeBatch(files: DocFiles, batch: PendingRecord[]): Promise<void> {
-    try {
-      if (files.broken) throw files.broken;
-      const log = await currentLog(files);
-      const bytes = batch.length === 1 ? (batch[0] as PendingRecord).record : Buffer.concat(batch.map((r) => r.record));
-      try {
-        const bytesWritten =
-          bytes.length <= SYNC_WRITE_MAX_BYTES
-            ? writeSync(log.handle.fd, bytes, 0, bytes.length)
-            : (await log.handle.write(bytes, 0, bytes.length)).bytesWritten;
-        if (bytesWritten !== bytes.length) throw new Error(`short write: ${bytesWritten} of ${bytes.length} bytes`);
-        await log.handle.datasync();
-      } catch (error) {
-        // Roll the file back so later records never follow a half-written one (which would read as corruption).
-        await log.handle.truncate(log.size).catch((truncateError: Error) => {
-          files.broken = truncateError;
-        });
-        throw error;
-      }
-      log.size += bytes.length;
-      for (const pending of batch) pending.resolve();
-    } catch (cause) {
-      logger.error('append failed', { doc: files.name, error: String(cause) });
-      const error = new WeftError('storage-failed', `could not write document "${files.name}": ${cause}`, { cause });
-      for (const pending of batch) pending.reject(error);
-    }
-  }
-
-  function scheduleCommit(files: DocFiles): void {
-    if (files.commitScheduled || files.writing) return;
-    files.commitScheduled = true;
-    const commit = () => {
-      files.commitScheduled = false;
-      const batch = files.queue;
-      files.queue = [];
-      files.writing = writeBatch(files, batch).finally(() => {
-        files.writing = undefined;
-        if (files.queue.length > 0) scheduleCommit(files);
-      });
-    };
-    if (groupCommitDelayMs > 0) setTimeout(commit, groupCommitDelayMs);
-    else setImmediate(commit);
-  }
-
   async function drain(files: DocFiles): Promise<void> {
     await files.compacting;
-    while (files.commitScheduled || files.writing) {
-      await (files.writing ?? new Promise((resolve) => setImmediate(resolve)));
-    }
+    await files.commits.drain();
   }
 
   async function writeSnapshot(files: DocFiles, generation: number, snapshot: Uint8Array): Promise<void> {
@@ -341,10 +283,7 @@ export async function createFileStorage(options: FileStorageOptions): Promise<Do
       // Encode (copy) before any await: the caller may reuse its buffer as soon as we return.
       const record = encodeRecord(update);
       const files = await filesOf(name);
-      return new Promise<void>((resolve, reject) => {
-        files.queue.push({ record, resolve, reject });
-        scheduleCommit(files);
-      });
+      return files.commits.append(record);
     },
 
     async compact(name, snapshot) {
