@@ -113,7 +113,10 @@ it('with two fdatasyncs running, later records wait and then share one', async (
 
 it('a failed fdatasync fails every batch after it, cuts the log back, and appending goes on', async () => {
   const { commits, syncs, log, stored } = await setUp();
-  await Promise.all([commits.append(record(1)), waitFor(() => syncs.length === 1, 'sync').then(() => syncs[0]?.finish())]);
+  await Promise.all([
+    commits.append(record(1)),
+    waitFor(() => syncs.length === 1, 'sync').then(() => syncs[0]?.finish()),
+  ]);
   const sizeBefore = log.size;
 
   const failing = watch(commits.append(record(2)));
