@@ -5,8 +5,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createTempDir } from '../../../../tests/helpers/temp-dir.ts';
 import { createFileStorage } from './file-storage.ts';
 
-// A real full disk: a 1 MiB tmpfs. Mounting needs root (CI runs as root); elsewhere the test skips
-// with the reason as its note.
+// A real full disk: a 1 MiB tmpfs. Mounting needs root (CI runs as root); elsewhere the test prints
+// why it skips.
 let disk: { path: string; remove(): Promise<void> } | undefined;
 let skipReason: string | undefined;
 
@@ -17,6 +17,7 @@ beforeAll(async () => {
     disk = dir;
   } catch (error) {
     skipReason = `full-disk test skipped: cannot mount a small tmpfs (${String(error).split('\n')[0]}); run as root to include it`;
+    console.warn(skipReason);
     await dir.remove();
   }
 });
