@@ -14,7 +14,7 @@ export interface FileStorageOptions {
   directory: string;
   /**
    * Extra milliseconds to wait before a group commit to gather more records into one fsync.
-   * At 0 a commit starts on the next turn of the event loop; records that arrive while two fsyncs
+   * At 0 a commit starts on the next turn of the event loop; records that arrive while four fsyncs
    * run share the next one, which already batches well under load.
    */
   groupCommitDelayMs?: number;

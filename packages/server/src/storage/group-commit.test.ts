@@ -92,23 +92,23 @@ it('starts a second fdatasync while the first runs, and acknowledges in order', 
   expect(await stored()).toEqual([[1], [2]]);
 });
 
-it('with two fdatasyncs running, later records wait and then share one', async () => {
+it('with four fdatasyncs running, later records wait and then share one', async () => {
   const { commits, syncs, stored } = await setUp();
-  const appends = [commits.append(record(1))];
-  await waitFor(() => syncs.length === 1, 'the first fdatasync');
-  appends.push(commits.append(record(2)));
-  await waitFor(() => syncs.length === 2, 'the second fdatasync');
-  appends.push(commits.append(record(3)), commits.append(record(4)));
+  const appends: Promise<void>[] = [];
+  for (let value = 1; value <= 4; value++) {
+    appends.push(commits.append(record(value)));
+    await waitFor(() => syncs.length === value, `fdatasync ${value}`);
+  }
+  appends.push(commits.append(record(5)), commits.append(record(6)));
   await aWhile();
-  expect(syncs).toHaveLength(2);
+  expect(syncs).toHaveLength(4);
 
   syncs[0]?.finish();
-  await waitFor(() => syncs.length === 3, 'one fdatasync for records 3 and 4');
-  syncs[1]?.finish();
-  syncs[2]?.finish();
+  await waitFor(() => syncs.length === 5, 'one fdatasync for records 5 and 6');
+  for (const sync of syncs.slice(1)) sync.finish();
   await Promise.all(appends);
-  expect(syncs).toHaveLength(3);
-  expect(await stored()).toEqual([[1], [2], [3], [4]]);
+  expect(syncs).toHaveLength(5);
+  expect(await stored()).toEqual([[1], [2], [3], [4], [5], [6]]);
 });
 
 it('a failed fdatasync fails every batch after it, cuts the log back, and appending goes on', async () => {
