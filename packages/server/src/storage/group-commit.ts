@@ -18,7 +18,8 @@ export interface GroupCommitOptions {
   delayMs: number;
   /**
    * The log the next batch goes to. Before it closes a file to open another (after a compaction),
-   * it must await `synced()`: fsyncs on the old file may still be running on its handle.
+   * it must await `synced()`: if an fsync still running on the old file fails, the old file is cut
+   * back through its handle.
    */
   log(synced: () => Promise<void>): Promise<AppendLog>;
 }
