@@ -54,7 +54,10 @@ it('a full disk closes the document with 1011 and acks nothing; once space retur
   await full.free();
   // The client still holds its edit; the next handshake sends it again.
   const retry = await connect(server, doc);
-  await waitFor(() => retry.sentUpdates > 0 && retry.ackedUpdates === retry.sentUpdates, 'the ack after space returned');
+  await waitFor(
+    () => retry.sentUpdates > 0 && retry.ackedUpdates === retry.sentUpdates,
+    'the ack after space returned',
+  );
   retry.close();
 
   await server.stop();
