@@ -31,13 +31,14 @@ export interface UpgradeRefusal {
  */
 export function refuseUpgrade(wss: WebSocketServer, refusal: UpgradeRefusal): void {
   const { request, socket, head, status, reason } = refusal;
+  // Node removed its own 'error' listener before emitting 'upgrade', and a refused peer that resets
+  // or sends garbage concerns nobody; without a listener it would end the process.
+  socket.on('error', () => undefined);
   const code = permanentCloseCodes[status];
   if (code === undefined || !extensionsFromUrl(request.url ?? '/').has(Extension.error)) {
     rejectUpgrade(socket, status, reason);
     return;
   }
-  // A refused peer that resets or sends garbage concerns nobody; without listeners it would crash us.
-  socket.on('error', () => undefined);
   wss.handleUpgrade(request, socket, head, (ws) => {
     ws.on('error', () => undefined);
     ws.send(encodeError(code, reason));
@@ -51,9 +52,6 @@ export function refuseUpgrade(wss: WebSocketServer, refusal: UpgradeRefusal): vo
 
 /** Answers an upgrade request with a plain HTTP error and closes the socket (no WebSocket is made). */
 function rejectUpgrade(socket: Duplex, status: number, reason: string): void {
-  // Node removed its own 'error' listener before emitting 'upgrade'; a client that resets the
-  // connection would otherwise raise an unhandled 'error' and end the process.
-  socket.on('error', () => undefined);
   const body = `${reason}\n`;
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n` +
