@@ -6,6 +6,7 @@ import { createClientIdOwners } from './client-ids.ts';
 import { type CompactionOptions, createDocPersistence, type DocPersistence } from './doc-persistence.ts';
 import { trimHeldBackStructs, withoutKnownStructs } from './held-back-updates.ts';
 import type { Logger } from './logger.ts';
+import { assertOriginsInOrder } from './origin-order.ts';
 import { assertValidUpdate, encodeAwarenessEntries, isEmptyUpdate, parseAwarenessUpdate } from './peer-input.ts';
 import { type SharedFrame, shareFrame } from './shared-frame.ts';
 import type { DocStorage } from './storage/doc-storage.ts';
@@ -158,6 +159,7 @@ export async function loadRoom<Peer extends RoomPeer>(options: RoomOptions<Peer>
       const decoded = assertValidUpdate(received);
       if (isEmptyUpdate(decoded)) return 'applied';
       if (peer.access !== 'write') return 'read-only';
+      assertOriginsInOrder(doc, decoded.structs);
       const update = withoutKnownStructs(doc, received, decoded.structs);
       const editing = kind === 'update' ? clientIds.check(peer, decoded) : undefined;
       if (persistence.approximateBytes + update.length > options.limits.maxDocumentBytes) {

@@ -1,0 +1,139 @@
+import { isWeftError } from '@weft/protocol';
+import * as encoding from 'lib0/encoding';
+import { describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { assertOriginsInOrder, MAX_ORIGIN_WALK } from './origin-order.ts';
+
+const BASE_CLIENT = 1;
+
+/** "abcd" typed by one client: items 1:0 … 1:3 are one Yjs item. */
+function base(): Uint8Array {
+  const doc = new Y.Doc();
+  doc.clientID = BASE_CLIENT;
+  doc.getText('t').insert(0, 'abcd');
+  return Y.encodeStateAsUpdate(doc);
+}
+
+/** What `client` sends after typing `text` at `index` of the base document. */
+function typed(baseUpdate: Uint8Array, client: number, index: number, text: string): Uint8Array {
+  const doc = new Y.Doc();
+  doc.clientID = client;
+  Y.applyUpdate(doc, baseUpdate);
+  const before = Y.encodeStateVector(doc);
+  doc.getText('t').insert(index, text);
+  return Y.encodeStateAsUpdate(doc, before);
+}
+
+/** A v1 update with one string item at `client`:`clock` and the given origins, as no Yjs client would write it. */
+function crafted(
+  client: number,
+  origin: [number, number],
+  rightOrigin: [number, number],
+  text: string,
+  clock = 0,
+): Uint8Array {
+  const encoder = encoding.createEncoder();
+  encoding.writeVarUint(encoder, 1); // one client
+  encoding.writeVarUint(encoder, 1); // one struct
+  encoding.writeVarUint(encoder, client);
+  encoding.writeVarUint(encoder, clock);
+  encoding.writeUint8(encoder, 0x80 | 0x40 | 4); // has origin, has right origin, string content
+  for (const [refClient, refClock] of [origin, rightOrigin]) {
+    encoding.writeVarUint(encoder, refClient);
+    encoding.writeVarUint(encoder, refClock);
+  }
+  encoding.writeVarString(encoder, text);
+  encoding.writeVarUint(encoder, 0); // empty delete set
+  return encoding.toUint8Array(encoder);
+}
+
+const check = (doc: Y.Doc, update: Uint8Array) => assertOriginsInOrder(doc, Y.decodeUpdate(update).structs);
+
+function refusal(doc: Y.Doc, update: Uint8Array): string {
+  try {
+    check(doc, update);
+  } catch (error) {
+    if (isWeftError(error)) return `${error.code}: ${error.message}`;
+    throw error;
+  }
+  return 'accepted';
+}
+
+const textAfter = (updates: Uint8Array[]) => {
+  const doc = new Y.Doc();
+  for (const update of updates) Y.applyUpdate(doc, update);
+  return doc.getText('t').toString();
+};
+
+describe('origin order', () => {
+  const baseUpdate = base();
+  // 'a' 'b' 'c' 'd' are 1:0 … 1:3.
+  const backwards = crafted(9, [BASE_CLIENT, 2], [BASE_CLIENT, 0], 'X'); // after 'c', before 'a'
+  const skipsB = crafted(3, [BASE_CLIENT, 0], [BASE_CLIENT, 2], 'P'); // between 'a' and 'c', as if 'b' were unknown
+  const skipsC = crafted(13, [BASE_CLIENT, 1], [BASE_CLIENT, 3], 'Q'); // between 'b' and 'd', as if 'c' were unknown
+
+  it('without the check, crafted origins make the text depend on arrival order (the bug)', () => {
+    const honest = typed(baseUpdate, 2, 1, 'H');
+    expect(textAfter([baseUpdate, honest, skipsB, skipsC])).not.toBe(textAfter([baseUpdate, skipsC, skipsB, honest]));
+  });
+
+  it('refuses a right origin before the origin, in the same item or in another', () => {
+    const doc = new Y.Doc();
+    Y.applyUpdate(doc, baseUpdate);
+    expect(refusal(doc, backwards)).toBe(
+      'malformed-message: malformed update: item 9:0 (origin 1:2, right origin 1:0) could not have been typed between them',
+    );
+    expect(refusal(doc, crafted(9, [BASE_CLIENT, 1], [BASE_CLIENT, 1], 'X'))).toMatch(/^malformed-message/);
+    // Split 'abcd' into items, so the origins sit in different ones.
+    Y.applyUpdate(doc, typed(baseUpdate, 3, 1, 'Y'));
+    Y.applyUpdate(doc, typed(baseUpdate, 4, 3, 'Z'));
+    expect(refusal(doc, backwards)).toMatch(/^malformed-message: .* could not have been typed between them$/);
+  });
+
+  it('refuses origins with content between them that their creator knew', () => {
+    const doc = new Y.Doc();
+    Y.applyUpdate(doc, baseUpdate);
+    expect(refusal(doc, skipsB)).toMatch(/^malformed-message/); // within one item
+    Y.applyUpdate(doc, typed(baseUpdate, 5, 2, 'S')); // 'ab' 'S' 'cd': now in separate items
+    expect(refusal(doc, skipsB)).toMatch(/^malformed-message/); // 'b' is the left item's tail
+    expect(refusal(doc, crafted(3, [BASE_CLIENT, 0], [BASE_CLIENT, 3], 'P'))).toMatch(/^malformed-message/); // 'c' heads the right item
+    expect(refusal(doc, crafted(3, [5, 0], [BASE_CLIENT, 3], 'P'))).toMatch(/^malformed-message/); // 'c' between the items
+    // 'ab' 'S' 'cd': 'S' is 5:0. Client 6 may not have known it; client 5 did.
+    expect(refusal(doc, crafted(6, [BASE_CLIENT, 1], [BASE_CLIENT, 2], 'P'))).toBe('accepted');
+    expect(refusal(doc, crafted(5, [BASE_CLIENT, 1], [BASE_CLIENT, 2], 'P', 1))).toMatch(/^malformed-message/);
+  });
+
+  it('refuses a right origin in another type', () => {
+    const doc = new Y.Doc();
+    Y.applyUpdate(doc, baseUpdate);
+    const other = new Y.Doc();
+    other.clientID = 5;
+    other.getText('elsewhere').insert(0, 'zz');
+    Y.applyUpdate(doc, Y.encodeStateAsUpdate(other));
+    expect(refusal(doc, crafted(9, [BASE_CLIENT, 1], [5, 0], 'X'))).toMatch(/^malformed-message/);
+  });
+
+  it('accepts honest inserts, with concurrent items between the origins', () => {
+    const doc = new Y.Doc();
+    Y.applyUpdate(doc, baseUpdate);
+    for (const client of [2, 3, 4, 5, 6]) {
+      const update = typed(baseUpdate, client, 2, `<${client}>`);
+      expect(refusal(doc, update)).toBe('accepted');
+      Y.applyUpdate(doc, update);
+    }
+    expect(refusal(doc, typed(baseUpdate, 7, 2, 'late'))).toBe('accepted');
+    expect(refusal(doc, typed(baseUpdate, 8, 4, 'end'))).toBe('accepted');
+  });
+
+  it('refuses, as a limit, origins further apart than the walk may go', () => {
+    const doc = new Y.Doc();
+    doc.clientID = 2;
+    Y.applyUpdate(doc, baseUpdate);
+    const text = doc.getText('t');
+    // Each character typed in front of the previous one is its own item (Yjs merges only rightward typing).
+    doc.transact(() => {
+      for (let index = 0; index <= MAX_ORIGIN_WALK; index++) text.insert(1, 'x');
+    });
+    expect(refusal(doc, crafted(9, [BASE_CLIENT, 0], [BASE_CLIENT, 1], 'X'))).toMatch(/^limit-exceeded: .* more than/);
+  });
+});

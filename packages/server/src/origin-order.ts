@@ -1,0 +1,65 @@
+import { WeftError } from '@weft/protocol';
+import * as Y from 'yjs';
+
+/**
+ * How many items the check may walk per update. Between an honest item's origin and right origin lie
+ * only items inserted concurrently into that gap, so an honest walk is short.
+ */
+export const MAX_ORIGIN_WALK = 100_000;
+
+/**
+ * Refuses new items whose origins no Yjs client could have written.
+ *
+ * Yjs places an item by scanning from its origin (its left neighbour when it was typed) towards its
+ * right origin (its right neighbour then). Its creator saw the two side by side, so in the document
+ * the right origin lies after the origin, in the same list, and everything between them is content
+ * the creator did not know. A crafted item that breaks this is placed differently depending on which
+ * concurrent items a replica integrated first: the server, a peer given a merged broadcast and a
+ * client loading the document would stop converging.
+ *
+ * The creator provably knew the content before its origin and its right origin on their clients
+ * (a Yjs client has each client's content up to a clock) and its own earlier content; any of that
+ * between the two origins is refused. Only references to items the document has are checked.
+ */
+export function assertOriginsInOrder(doc: Y.Doc, structs: ReadonlyArray<unknown>): void {
+  const store = doc.store;
+  const has = (id: Y.ID) => id.clock < Y.getState(store, id.client);
+  let budget = MAX_ORIGIN_WALK;
+  for (const struct of structs) {
+    if (!(struct instanceof Y.Item) || has(struct.id)) continue;
+    const { origin, rightOrigin } = struct;
+    if (origin === null || rightOrigin === null || !has(origin) || !has(rightOrigin)) continue;
+    const left = Y.getItem(store, origin);
+    const right = Y.getItem(store, rightOrigin);
+    // Yjs drops an item next to garbage-collected content without placing it.
+    if (!(left instanceof Y.Item) || !(right instanceof Y.Item)) continue;
+    /** True when the creator knew some of `client`'s content from `from` up to (excluding) `to`. */
+    const knew = (client: number, from: number, to: number) =>
+      from < to &&
+      ((client === origin.client && from <= origin.clock) ||
+        (client === rightOrigin.client && from < rightOrigin.clock) ||
+        (client === struct.id.client && from < struct.id.clock));
+    if (left === right) {
+      if (rightOrigin.clock <= origin.clock || knew(left.id.client, origin.clock + 1, rightOrigin.clock)) {
+        throw misplaced(struct);
+      }
+      continue;
+    }
+    if (knew(left.id.client, origin.clock + 1, left.id.clock + left.length)) throw misplaced(struct);
+    for (let item = left.right; item !== right; item = item.right) {
+      if (item === null) throw misplaced(struct);
+      if (--budget < 0) throw misplaced(struct, true);
+      if (knew(item.id.client, item.id.clock, item.id.clock + item.length)) throw misplaced(struct);
+    }
+    if (knew(right.id.client, right.id.clock, rightOrigin.clock)) throw misplaced(struct);
+  }
+}
+
+function misplaced(item: Y.Item, tooFar = false): WeftError {
+  const { id, origin, rightOrigin } = item;
+  const at = (ref: Y.ID | null) => (ref ? `${ref.client}:${ref.clock}` : 'none');
+  const where = `item ${id.client}:${id.clock} (origin ${at(origin)}, right origin ${at(rightOrigin)})`;
+  return tooFar
+    ? new WeftError('limit-exceeded', `${where}: more than ${MAX_ORIGIN_WALK} items lie between its origins`)
+    : new WeftError('malformed-message', `malformed update: ${where} could not have been typed between them`);
+}
