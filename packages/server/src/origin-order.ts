@@ -19,40 +19,49 @@ export const MAX_ORIGIN_WALK = 100_000;
  *
  * The creator provably knew the content before its origin and its right origin on their clients
  * (a Yjs client has each client's content up to a clock) and its own earlier content; any of that
- * between the two origins is refused. Only references to items the document has are checked.
+ * between the two origins is refused. Only references to items the document has are checked: an
+ * update's items that refer to each other are not (a Yjs update does not say what its creator had
+ * seen, so nothing more can be checked before Yjs places them).
  */
 export function assertOriginsInOrder(doc: Y.Doc, structs: ReadonlyArray<unknown>): void {
-  const store = doc.store;
-  const has = (id: Y.ID) => id.clock < Y.getState(store, id.client);
-  let budget = MAX_ORIGIN_WALK;
+  const budget = { steps: MAX_ORIGIN_WALK };
   for (const struct of structs) {
-    if (!(struct instanceof Y.Item) || has(struct.id)) continue;
-    const { origin, rightOrigin } = struct;
-    if (origin === null || rightOrigin === null || !has(origin) || !has(rightOrigin)) continue;
-    const left = Y.getItem(store, origin);
-    const right = Y.getItem(store, rightOrigin);
-    // Yjs drops an item next to garbage-collected content without placing it.
-    if (!(left instanceof Y.Item) || !(right instanceof Y.Item)) continue;
-    /** True when the creator knew some of `client`'s content from `from` up to (excluding) `to`. */
-    const knew = (client: number, from: number, to: number) =>
-      from < to &&
-      ((client === origin.client && from <= origin.clock) ||
-        (client === rightOrigin.client && from < rightOrigin.clock) ||
-        (client === struct.id.client && from < struct.id.clock));
-    if (left === right) {
-      if (rightOrigin.clock <= origin.clock || knew(left.id.client, origin.clock + 1, rightOrigin.clock)) {
-        throw misplaced(struct);
-      }
-      continue;
-    }
-    if (knew(left.id.client, origin.clock + 1, left.id.clock + left.length)) throw misplaced(struct);
-    for (let item = left.right; item !== right; item = item.right) {
-      if (item === null) throw misplaced(struct);
-      if (--budget < 0) throw misplaced(struct, true);
-      if (knew(item.id.client, item.id.clock, item.id.clock + item.length)) throw misplaced(struct);
-    }
-    if (knew(right.id.client, right.id.clock, rightOrigin.clock)) throw misplaced(struct);
+    if (!(struct instanceof Y.Item) || struct.id.clock < Y.getState(doc.store, struct.id.client)) continue;
+    const problem = originProblem(doc, struct, budget);
+    if (problem !== null) throw problem;
   }
+}
+
+/**
+ * Why no Yjs client could have written `item`'s origins, or null. Null too when an origin is not in
+ * `doc` (yet) or is garbage collected. `budget.steps` is how many items the walk may still pass.
+ */
+export function originProblem(doc: Y.Doc, item: Y.Item, budget: { steps: number }): WeftError | null {
+  const store = doc.store;
+  const { origin, rightOrigin } = item;
+  const has = (id: Y.ID) => id.clock < Y.getState(store, id.client);
+  if (origin === null || rightOrigin === null || !has(origin) || !has(rightOrigin)) return null;
+  const left = Y.getItem(store, origin);
+  const right = Y.getItem(store, rightOrigin);
+  // Yjs drops an item next to garbage-collected content without placing it.
+  if (!(left instanceof Y.Item) || !(right instanceof Y.Item)) return null;
+  /** True when the creator knew some of `client`'s content from `from` up to (excluding) `to`. */
+  const knew = (client: number, from: number, to: number) =>
+    from < to &&
+    ((client === origin.client && from <= origin.clock) ||
+      (client === rightOrigin.client && from < rightOrigin.clock) ||
+      (client === item.id.client && from < item.id.clock));
+  if (left === right) {
+    const inOrder = rightOrigin.clock > origin.clock && !knew(left.id.client, origin.clock + 1, rightOrigin.clock);
+    return inOrder ? null : misplaced(item);
+  }
+  if (knew(left.id.client, origin.clock + 1, left.id.clock + left.length)) return misplaced(item);
+  for (let between = left.right; between !== right; between = between.right) {
+    if (between === null) return misplaced(item);
+    if (--budget.steps < 0) return misplaced(item, true);
+    if (knew(between.id.client, between.id.clock, between.id.clock + between.length)) return misplaced(item);
+  }
+  return knew(right.id.client, right.id.clock, rightOrigin.clock) ? misplaced(item) : null;
 }
 
 function misplaced(item: Y.Item, tooFar = false): WeftError {
