@@ -1,10 +1,12 @@
 import * as Y from 'yjs';
+import { assertOriginsInOrder } from '../packages/server/src/origin-order.ts';
 import { assertValidUpdate } from '../packages/server/src/peer-input.ts';
 import { formatMs, formatRatio, type ScenarioReport } from './report.ts';
 import { median } from './stats.ts';
 import type { ReplayedTrace } from './trace.ts';
 
-// The server decodes every peer update in full before applying it (peer-input.ts). This measures
+// The server decodes every peer update in full and checks its items' origins before applying it
+// (peer-input.ts, origin-order.ts). This measures
 // what that costs on the two shapes that matter: a stream of keystroke updates, and one big
 // SyncStep2 (a client arriving with the whole document).
 export const validationCostDefaults = { keystrokes: 50_000, runs: 5 } as const;
@@ -15,7 +17,7 @@ function applyAll(updates: readonly Uint8Array[], validate: boolean): number {
   const doc = new Y.Doc();
   const start = performance.now();
   for (const update of updates) {
-    if (validate) assertValidUpdate(update);
+    if (validate) assertOriginsInOrder(doc, assertValidUpdate(update).structs);
     Y.applyUpdate(doc, update);
   }
   return performance.now() - start;
@@ -53,7 +55,7 @@ export function runValidationCost(trace: ReplayedTrace): ScenarioReport {
   return {
     id: 'validation-cost',
     title: 'Cost of validating peer updates before applying them',
-    explanation: `Y.applyUpdate alone (the raw limit, what an unvalidated relay does) against assertValidUpdate + Y.applyUpdate (what Weft does); median of ${runs} runs, in process.`,
+    explanation: `Y.applyUpdate alone (the raw limit, what an unvalidated relay does) against assertValidUpdate + assertOriginsInOrder + Y.applyUpdate (what Weft does); median of ${runs} runs, in process.`,
     table: {
       columns: ['input', 'apply only ms', 'validate + apply ms', '× apply only', 'extra per update'],
       rows: [

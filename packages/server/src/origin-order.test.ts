@@ -24,28 +24,29 @@ function typed(baseUpdate: Uint8Array, client: number, index: number, text: stri
   return Y.encodeStateAsUpdate(doc, before);
 }
 
-/** A v1 update with one string item at `client`:`clock` and the given origins, as no Yjs client would write it. */
-function crafted(
-  client: number,
-  origin: [number, number],
-  rightOrigin: [number, number],
-  text: string,
-  clock = 0,
-): Uint8Array {
+type Ref = [client: number, clock: number];
+
+/** A v1 update with string items from `client`:`clock` on, with the given origins, as no Yjs client would write it. */
+function craftedItems(client: number, clock: number, items: { origin: Ref; right: Ref; text: string }[]): Uint8Array {
   const encoder = encoding.createEncoder();
   encoding.writeVarUint(encoder, 1); // one client
-  encoding.writeVarUint(encoder, 1); // one struct
+  encoding.writeVarUint(encoder, items.length);
   encoding.writeVarUint(encoder, client);
   encoding.writeVarUint(encoder, clock);
-  encoding.writeUint8(encoder, 0x80 | 0x40 | 4); // has origin, has right origin, string content
-  for (const [refClient, refClock] of [origin, rightOrigin]) {
-    encoding.writeVarUint(encoder, refClient);
-    encoding.writeVarUint(encoder, refClock);
+  for (const { origin, right, text } of items) {
+    encoding.writeUint8(encoder, 0x80 | 0x40 | 4); // has origin, has right origin, string content
+    for (const [refClient, refClock] of [origin, right]) {
+      encoding.writeVarUint(encoder, refClient);
+      encoding.writeVarUint(encoder, refClock);
+    }
+    encoding.writeVarString(encoder, text);
   }
-  encoding.writeVarString(encoder, text);
   encoding.writeVarUint(encoder, 0); // empty delete set
   return encoding.toUint8Array(encoder);
 }
+
+const crafted = (client: number, origin: Ref, right: Ref, text: string, clock = 0) =>
+  craftedItems(client, clock, [{ origin, right, text }]);
 
 const check = (doc: Y.Doc, update: Uint8Array) => assertOriginsInOrder(doc, Y.decodeUpdate(update).structs);
 
@@ -101,6 +102,24 @@ describe('origin order', () => {
     // 'ab' 'S' 'cd': 'S' is 5:0. Client 6 may not have known it; client 5 did.
     expect(refusal(doc, crafted(6, [BASE_CLIENT, 1], [BASE_CLIENT, 2], 'P'))).toBe('accepted');
     expect(refusal(doc, crafted(5, [BASE_CLIENT, 1], [BASE_CLIENT, 2], 'P', 1))).toMatch(/^malformed-message/);
+  });
+
+  it('refuses origins in one run of the same update that are not neighbours', () => {
+    const doc = new Y.Doc();
+    Y.applyUpdate(doc, baseUpdate);
+    const withSecond = (origin: Ref, right: Ref) =>
+      craftedItems(9, 0, [
+        { origin: [BASE_CLIENT, 2], right: [BASE_CLIENT, 3], text: 'AB' }, // 9:0 and 9:1, between 'c' and 'd'
+        { origin, right, text: 'X' }, // 9:2
+      ]);
+    expect(refusal(doc, withSecond([9, 0], [9, 1]))).toBe('accepted');
+    expect(refusal(doc, withSecond([9, 1], [9, 0]))).toMatch(
+      /^malformed-message: .*item 9:2 \(origin 9:1, right origin 9:0\)/,
+    );
+    expect(refusal(doc, withSecond([9, 0], [9, 0]))).toMatch(/^malformed-message/);
+    // Client 4 is unknown: its item could be anywhere, but not on both sides.
+    expect(refusal(doc, crafted(9, [4, 0], [4, 0], 'X'))).toMatch(/^malformed-message/);
+    expect(refusal(doc, crafted(9, [4, 0], [4, 1], 'X'))).toBe('accepted');
   });
 
   it('refuses a right origin in another type', () => {

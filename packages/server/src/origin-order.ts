@@ -19,17 +19,54 @@ export const MAX_ORIGIN_WALK = 100_000;
  *
  * The creator provably knew the content before its origin and its right origin on their clients
  * (a Yjs client has each client's content up to a clock) and its own earlier content; any of that
- * between the two origins is refused. Only references to items the document has are checked: an
- * update's items that refer to each other are not (a Yjs update does not say what its creator had
- * seen, so nothing more can be checked before Yjs places them).
+ * between the two origins is refused. That is checked for references to items the document has.
+ * Between items of one update (or held back) only two cases can be checked before Yjs places them:
+ * the same character as both origins, and both origins in one run of characters, where nothing can
+ * lie between two neighbours. Beyond that, an update does not say what its creator had seen.
  */
 export function assertOriginsInOrder(doc: Y.Doc, structs: ReadonlyArray<unknown>): void {
   const budget = { steps: MAX_ORIGIN_WALK };
+  let runs: Map<number, Y.Item[]> | undefined;
   for (const struct of structs) {
     if (!(struct instanceof Y.Item) || struct.id.clock < Y.getState(doc.store, struct.id.client)) continue;
     const problem = originProblem(doc, struct, budget);
     if (problem !== null) throw problem;
+    const { origin, rightOrigin } = struct;
+    if (origin === null || rightOrigin === null || origin.client !== rightOrigin.client) continue;
+    // Nothing is its own left and right neighbour, wherever it is.
+    if (origin.clock === rightOrigin.clock) throw misplaced(struct);
+    runs ??= itemsByClient(structs);
+    const run = itemHolding(runs.get(origin.client) ?? [], origin.clock);
+    const sameRun =
+      run !== undefined && rightOrigin.clock >= run.id.clock && rightOrigin.clock < run.id.clock + run.length;
+    if (sameRun && rightOrigin.clock !== origin.clock + 1) throw misplaced(struct);
   }
+}
+
+/** The update's items per client, in clock order (as Yjs encodes them). */
+function itemsByClient(structs: ReadonlyArray<unknown>): Map<number, Y.Item[]> {
+  const byClient = new Map<number, Y.Item[]>();
+  for (const struct of structs) {
+    if (!(struct instanceof Y.Item)) continue;
+    const items = byClient.get(struct.id.client);
+    if (items) items.push(struct);
+    else byClient.set(struct.id.client, [struct]);
+  }
+  return byClient;
+}
+
+/** The item of `items` (sorted by clock) whose run of clocks holds `clock`. */
+function itemHolding(items: readonly Y.Item[], clock: number): Y.Item | undefined {
+  let low = 0;
+  let high = items.length - 1;
+  while (low <= high) {
+    const middle = (low + high) >>> 1;
+    const item = items[middle] as Y.Item;
+    if (clock < item.id.clock) high = middle - 1;
+    else if (clock >= item.id.clock + item.length) low = middle + 1;
+    else return item;
+  }
+  return undefined;
 }
 
 /**
