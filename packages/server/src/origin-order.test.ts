@@ -2,7 +2,12 @@ import { isWeftError } from '@weft/protocol';
 import * as encoding from 'lib0/encoding';
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
+import { compactionDefaults } from './doc-persistence.ts';
+import { silentLogger } from './logger.ts';
 import { assertOriginsInOrder, MAX_ORIGIN_WALK } from './origin-order.ts';
+import { loadRoom, type RoomPeer } from './room.ts';
+import { serverDefaults } from './server.ts';
+import { createMemoryStorage } from './storage/memory-storage.ts';
 
 const BASE_CLIENT = 1;
 
@@ -154,5 +159,30 @@ describe('origin order', () => {
       for (let index = 0; index <= MAX_ORIGIN_WALK; index++) text.insert(1, 'x');
     });
     expect(refusal(doc, crafted(9, [BASE_CLIENT, 0], [BASE_CLIENT, 1], 'X'))).toMatch(/^limit-exceeded: .* more than/);
+  });
+
+  it('the room checks a struct it partly has from its first new character, as Yjs integrates it', async () => {
+    const room = await loadRoom({
+      name: 'origins',
+      storage: createMemoryStorage(),
+      logger: silentLogger,
+      compaction: compactionDefaults,
+      limits: {
+        maxDocumentBytes: serverDefaults.maxDocumentBytes,
+        maxPendingBytes: serverDefaults.maxPendingBytes,
+        awareness: serverDefaults.awareness,
+      },
+      onStorageFailure() {},
+    });
+    const peer: RoomPeer = { sendShared() {}, awarenessIds: new Set(), access: 'write', live: true };
+    room.join(peer);
+    room.applyPeerUpdate(peer, baseUpdate);
+    room.applyPeerUpdate(peer, crafted(9, [BASE_CLIENT, 2], [BASE_CLIENT, 3], 'A')); // 9:0, between 'c' and 'd'
+    // 9:0 again (known) and 9:1: Yjs integrates 9:1 with origin 9:0 and right origin 'a', before it.
+    expect(() => room.applyPeerUpdate(peer, crafted(9, [BASE_CLIENT, 2], [BASE_CLIENT, 0], 'AB'))).toThrow(
+      /item 9:1 \(origin 9:0, right origin 1:0\) could not have been typed between them/,
+    );
+    expect(room.doc.getText('t').toString()).toBe('abcAd');
+    room.destroy();
   });
 });

@@ -159,8 +159,9 @@ export async function loadRoom<Peer extends RoomPeer>(options: RoomOptions<Peer>
       const decoded = assertValidUpdate(received);
       if (isEmptyUpdate(decoded)) return 'applied';
       if (peer.access !== 'write') return 'read-only';
-      assertOriginsInOrder(doc, decoded.structs);
       const update = withoutKnownStructs(doc, received, decoded.structs);
+      // Checked as Yjs will integrate it: a struct partly known starts at its first new clock.
+      assertOriginsInOrder(doc, update === received ? decoded.structs : Y.decodeUpdate(update).structs);
       const editing = kind === 'update' ? clientIds.check(peer, decoded) : undefined;
       if (persistence.approximateBytes + update.length > options.limits.maxDocumentBytes) {
         throw new WeftError('limit-exceeded', `the document would exceed ${options.limits.maxDocumentBytes} bytes`);
