@@ -1,17 +1,17 @@
 import * as Y from 'yjs';
 import { originProblem } from '../../packages/server/src/origin-order.ts';
 
-/**
- * Remembers the items whose origins the server could not check before Yjs placed them (an origin in
- * the same update or held back: docs/security.md, "Hostile input"), and finds, once Yjs has placed
- * everything, those whose origins no Yjs client could have written.
- */
 interface IdRange {
   client: number;
   from: number;
   to: number;
 }
 
+/**
+ * Remembers the items whose origins the server could not check before Yjs placed them (an origin in
+ * the same update or held back: docs/security.md, "Hostile input"), and finds, once Yjs has placed
+ * everything, those whose origins no Yjs client could have written.
+ */
 export function createUncheckedOrigins() {
   const ranges: IdRange[] = [];
   return {
