@@ -122,6 +122,11 @@ describe('origin order', () => {
       /^malformed-message: .*item 9:2 \(origin 9:1, right origin 9:0\)/,
     );
     expect(refusal(doc, withSecond([9, 0], [9, 0]))).toMatch(/^malformed-message/);
+    // 9:2's origin 9:1 is new too, but lands after 'c' (9:1 follows 9:0, whose origin is 'c'): not before 'b'.
+    expect(refusal(doc, withSecond([9, 1], [BASE_CLIENT, 3]))).toBe('accepted');
+    expect(refusal(doc, withSecond([9, 1], [BASE_CLIENT, 1]))).toMatch(
+      /^malformed-message: .*item 9:2 \(origin 9:1, right origin 1:1\)/,
+    );
     // Client 4 is unknown: its item could be anywhere, but not on both sides.
     expect(refusal(doc, crafted(9, [4, 0], [4, 0], 'X'))).toMatch(/^malformed-message/);
     expect(refusal(doc, crafted(9, [4, 0], [4, 1], 'X'))).toBe('accepted');

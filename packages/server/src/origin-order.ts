@@ -20,27 +20,68 @@ export const MAX_ORIGIN_WALK = 100_000;
  * The creator provably knew the content before its origin and its right origin on their clients
  * (a Yjs client has each client's content up to a clock) and its own earlier content; any of that
  * between the two origins is refused. That is checked for references to items the document has.
- * Between items of one update (or held back) only two cases can be checked before Yjs places them:
- * the same character as both origins, and both origins in one run of characters, where nothing can
- * lie between two neighbours. Beyond that, an update does not say what its creator had seen.
+ * Between items of one update (or held back) only three cases can be checked before Yjs places them:
+ * the same character as both origins; both origins in one run of characters, where nothing can lie
+ * between two neighbours; and a right origin the document has, before the character the origin's
+ * chain of origins through the update ends on. Beyond that, an update does not say what its creator
+ * had seen.
  */
 export function assertOriginsInOrder(doc: Y.Doc, structs: ReadonlyArray<unknown>): void {
   const budget = { steps: MAX_ORIGIN_WALK };
+  // Chains through the update can be long in an honest one (a history typed offline); past this
+  // many steps they go unchecked rather than refuse it.
+  const chainBudget = { steps: MAX_ORIGIN_WALK };
   let runs: Map<number, Y.Item[]> | undefined;
   for (const struct of structs) {
     if (!(struct instanceof Y.Item) || struct.id.clock < Y.getState(doc.store, struct.id.client)) continue;
     const problem = originProblem(doc, struct, budget);
     if (problem !== null) throw problem;
     const { origin, rightOrigin } = struct;
-    if (origin === null || rightOrigin === null || origin.client !== rightOrigin.client) continue;
+    if (origin === null || rightOrigin === null) continue;
+    runs ??= itemsByClient(structs);
+    if (!placedAfter(doc, runs, origin, rightOrigin, chainBudget)) throw misplaced(struct);
+    if (origin.client !== rightOrigin.client) continue;
     // Nothing is its own left and right neighbour, wherever it is.
     if (origin.clock === rightOrigin.clock) throw misplaced(struct);
-    runs ??= itemsByClient(structs);
     const run = itemHolding(runs.get(origin.client) ?? [], origin.clock);
     const sameRun =
       run !== undefined && rightOrigin.clock >= run.id.clock && rightOrigin.clock < run.id.clock + run.length;
     if (sameRun && rightOrigin.clock !== origin.clock + 1) throw misplaced(struct);
   }
+}
+
+/**
+ * False when `rightOrigin`, a character the document has, lies before where an item with `origin`
+ * (a new character of this update) must land: after the character the document has that `origin`'s
+ * chain of origins through the update ends on. True when that cannot be told (also once `budget`
+ * is spent).
+ */
+function placedAfter(
+  doc: Y.Doc,
+  runs: Map<number, Y.Item[]>,
+  origin: Y.ID,
+  rightOrigin: Y.ID,
+  budget: { steps: number },
+): boolean {
+  const store = doc.store;
+  const has = (id: Y.ID) => id.clock < Y.getState(store, id.client);
+  if (has(origin) || !has(rightOrigin)) return true;
+  let anchor: Y.ID | null = origin;
+  while (!has(anchor)) {
+    if (--budget.steps < 0) return true;
+    const item = itemHolding(runs.get(anchor.client) ?? [], anchor.clock);
+    anchor = item?.origin ?? null;
+    if (anchor === null) return true;
+  }
+  const left = Y.getItem(store, anchor);
+  const right = Y.getItem(store, rightOrigin);
+  if (!(left instanceof Y.Item) || !(right instanceof Y.Item)) return true;
+  if (left === right) return rightOrigin.clock > anchor.clock;
+  for (let between = left.right; between !== right; between = between.right) {
+    if (between === null) return false;
+    if (--budget.steps < 0) return true;
+  }
+  return true;
 }
 
 /** The update's items per client, in clock order (as Yjs encodes them). */
