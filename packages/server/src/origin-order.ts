@@ -32,18 +32,23 @@ export function assertOriginsInOrder(doc: Y.Doc, structs: ReadonlyArray<unknown>
   // many steps they go unchecked rather than refuse it.
   const chainBudget = { steps: MAX_ORIGIN_WALK };
   let runs: Map<number, Y.Item[]> | undefined;
+  const updateItems = () => {
+    runs ??= itemsByClient(structs);
+    return runs;
+  };
   for (const struct of structs) {
     if (!(struct instanceof Y.Item) || struct.id.clock < Y.getState(doc.store, struct.id.client)) continue;
     const problem = originProblem(doc, struct, budget);
     if (problem !== null) throw problem;
     const { origin, rightOrigin } = struct;
     if (origin === null || rightOrigin === null) continue;
-    runs ??= itemsByClient(structs);
-    if (!placedAfter(doc, runs, origin, rightOrigin, chainBudget)) throw misplaced(struct);
+    if (!placedAfter(doc, updateItems, origin, rightOrigin, chainBudget)) throw misplaced(struct);
     if (origin.client !== rightOrigin.client) continue;
     // Nothing is its own left and right neighbour, wherever it is.
     if (origin.clock === rightOrigin.clock) throw misplaced(struct);
-    const run = itemHolding(runs.get(origin.client) ?? [], origin.clock);
+    // An origin the document has is in none of the update's runs (known structs were cut off).
+    if (origin.clock < Y.getState(doc.store, origin.client)) continue;
+    const run = itemHolding(updateItems().get(origin.client) ?? [], origin.clock);
     const sameRun =
       run !== undefined && rightOrigin.clock >= run.id.clock && rightOrigin.clock < run.id.clock + run.length;
     if (sameRun && rightOrigin.clock !== origin.clock + 1) throw misplaced(struct);
@@ -58,7 +63,7 @@ export function assertOriginsInOrder(doc: Y.Doc, structs: ReadonlyArray<unknown>
  */
 function placedAfter(
   doc: Y.Doc,
-  runs: Map<number, Y.Item[]>,
+  updateItems: () => Map<number, Y.Item[]>,
   origin: Y.ID,
   rightOrigin: Y.ID,
   budget: { steps: number },
@@ -69,7 +74,7 @@ function placedAfter(
   let anchor: Y.ID | null = origin;
   while (!has(anchor)) {
     if (--budget.steps < 0) return true;
-    const item = itemHolding(runs.get(anchor.client) ?? [], anchor.clock);
+    const item = itemHolding(updateItems().get(anchor.client) ?? [], anchor.clock);
     anchor = item?.origin ?? null;
     if (anchor === null) return true;
   }
