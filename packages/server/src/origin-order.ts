@@ -37,7 +37,7 @@ export function assertOriginsInOrder(doc: Y.Doc, structs: ReadonlyArray<unknown>
     return runs;
   };
   for (const struct of structs) {
-    if (!(struct instanceof Y.Item) || struct.id.clock < Y.getState(doc.store, struct.id.client)) continue;
+    if (!(struct instanceof Y.Item) || has(doc, struct.id)) continue;
     const problem = originProblem(doc, struct, budget);
     if (problem !== null) throw problem;
     const { origin, rightOrigin } = struct;
@@ -47,7 +47,7 @@ export function assertOriginsInOrder(doc: Y.Doc, structs: ReadonlyArray<unknown>
     // Nothing is its own left and right neighbour, wherever it is.
     if (origin.clock === rightOrigin.clock) throw misplaced(struct);
     // An origin the document has is in none of the update's runs (known structs were cut off).
-    if (origin.clock < Y.getState(doc.store, origin.client)) continue;
+    if (has(doc, origin)) continue;
     const run = itemHolding(updateItems().get(origin.client) ?? [], origin.clock);
     const sameRun =
       run !== undefined && rightOrigin.clock >= run.id.clock && rightOrigin.clock < run.id.clock + run.length;
@@ -69,10 +69,9 @@ function placedAfter(
   budget: { steps: number },
 ): boolean {
   const store = doc.store;
-  const has = (id: Y.ID) => id.clock < Y.getState(store, id.client);
-  if (has(origin) || !has(rightOrigin)) return true;
+  if (has(doc, origin) || !has(doc, rightOrigin)) return true;
   let anchor: Y.ID | null = origin;
-  while (!has(anchor)) {
+  while (!has(doc, anchor)) {
     if (--budget.steps < 0) return true;
     const item = itemHolding(updateItems().get(anchor.client) ?? [], anchor.clock);
     anchor = item?.origin ?? null;
@@ -88,6 +87,9 @@ function placedAfter(
   }
   return true;
 }
+
+/** True when `doc` has the character `id`. */
+const has = (doc: Y.Doc, id: Y.ID) => id.clock < Y.getState(doc.store, id.client);
 
 /** The update's items per client, in clock order (as Yjs encodes them). */
 function itemsByClient(structs: ReadonlyArray<unknown>): Map<number, Y.Item[]> {
@@ -122,8 +124,7 @@ function itemHolding(items: readonly Y.Item[], clock: number): Y.Item | undefine
 export function originProblem(doc: Y.Doc, item: Y.Item, budget: { steps: number }): WeftError | null {
   const store = doc.store;
   const { origin, rightOrigin } = item;
-  const has = (id: Y.ID) => id.clock < Y.getState(store, id.client);
-  if (origin === null || rightOrigin === null || !has(origin) || !has(rightOrigin)) return null;
+  if (origin === null || rightOrigin === null || !has(doc, origin) || !has(doc, rightOrigin)) return null;
   const left = Y.getItem(store, origin);
   const right = Y.getItem(store, rightOrigin);
   // Yjs drops an item next to garbage-collected content without placing it.
