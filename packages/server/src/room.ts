@@ -5,6 +5,7 @@ import { type AwarenessLimits, filterAwarenessEntries } from './awareness-guard.
 import { createClientIdOwners } from './client-ids.ts';
 import { type CompactionOptions, createDocPersistence, type DocPersistence } from './doc-persistence.ts';
 import { trimHeldBackStructs, withoutKnownStructs } from './held-back-updates.ts';
+import { applyUpdateReporting } from './integrated-update.ts';
 import type { Logger } from './logger.ts';
 import { assertOriginsInOrder } from './origin-order.ts';
 import { assertValidUpdate, encodeAwarenessEntries, isEmptyUpdate, parseAwarenessUpdate } from './peer-input.ts';
@@ -107,13 +108,6 @@ export async function loadRoom<Peer extends RoomPeer>(options: RoomOptions<Peer>
     onFailure: (error) => options.onStorageFailure(room, error),
   });
 
-  doc.on('update', (update: Uint8Array, origin: UpdateOrigin<Peer>) => {
-    if (origin === storageOrigin) return;
-    // Persist what Yjs emitted (already deduplicated and integrated), never the raw client bytes.
-    persistence.persist(update);
-    updates.add(update, origin?.kind === 'client' && !origin.echo ? origin.peer : undefined);
-  });
-
   awareness.on(
     'update',
     (
@@ -174,7 +168,11 @@ export async function loadRoom<Peer extends RoomPeer>(options: RoomOptions<Peer>
       const heldDeletes = doc.store.pendingDs;
       const heldBytes = pendingBytes();
       const unblocks = heldStructs !== null || heldDeletes !== null;
-      Y.applyUpdate(doc, update, { kind: 'client', peer, echo: unblocks } satisfies UpdateOrigin<Peer>);
+      const origin = { kind: 'client', peer } satisfies UpdateOrigin<Peer>;
+      applyUpdateReporting(doc, update, origin, (integrated) => {
+        persistence.persist(integrated);
+        updates.add(integrated, unblocks ? undefined : peer);
+      });
       if (pendingBytes() > heldBytes && pendingBytes() > options.limits.maxPendingBytes) {
         // Whatever integrated stays (it was emitted and stored); the part Yjs would hold back is
         // dropped by restoring what it held before. Re-trying old pending data later is harmless.
