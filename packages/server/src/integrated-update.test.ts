@@ -67,7 +67,11 @@ it('reports only the integrated part when part of an update is held back, and wh
   const second = applyCollecting(server, Y.encodeStateAsUpdate(a));
   expect(server.store.pendingStructs).toBeNull();
   expect(second).toHaveLength(1);
-  expect(Y.decodeUpdate(second[0] as Uint8Array).structs.map((s) => s.id.client).sort()).toEqual([1, 2]);
+  expect(
+    Y.decodeUpdate(second[0] as Uint8Array)
+      .structs.map((s) => s.id.client)
+      .sort(),
+  ).toEqual([1, 2]);
   const replica = new Y.Doc();
   Y.applyUpdate(replica, before);
   Y.applyUpdate(replica, second[0] as Uint8Array);
