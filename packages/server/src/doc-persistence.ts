@@ -20,7 +20,7 @@ export const compactionDefaults: CompactionOptions = { maxLogBytes: 4 * 1024 * 1
 export interface DocPersistence {
   /** Reads the stored document into `doc`, applied with `origin` so it is not written again. */
   load(origin: unknown): Promise<void>;
-  /** Appends an update Yjs emitted. Failures surface through `whenDurable` and `onFailure`. */
+  /** Appends an update the document integrated. Failures surface through `whenDurable` and `onFailure`. */
   persist(update: Uint8Array): void;
   /**
    * Called after a peer's `update` was applied: if Yjs now holds back more (missing dependencies),
@@ -122,10 +122,11 @@ export function createDocPersistence(options: DocPersistenceOptions): DocPersist
     persist: append,
 
     persistPending(update) {
-      // Yjs keeps updates whose dependencies are missing out of its 'update' events (it emits them
-      // once integrated). They are in the in-memory doc and would be acked, so store them as well.
-      // The (validated) update that added to them is stored, not everything held: rewriting all of
-      // it on each change grows quadratically. Replaying its already-integrated part is harmless.
+      // Yjs holds back updates whose dependencies are missing; they are reported only once they
+      // integrate (integrated-update.ts). They are in the in-memory doc and would be acked, so store
+      // them as well. The (validated) update that added to them is stored, not everything held:
+      // rewriting all of it on each change grows quadratically. Replaying its already-integrated part
+      // is harmless.
       const pendingStructs = doc.store.pendingStructs?.update;
       const pendingDeletes = doc.store.pendingDs ?? undefined;
       const changed =
