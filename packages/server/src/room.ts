@@ -174,7 +174,7 @@ export async function loadRoom<Peer extends RoomPeer>(options: RoomOptions<Peer>
         updates.add(integrated, unblocks ? undefined : peer);
       });
       if (pendingBytes() > heldBytes && pendingBytes() > options.limits.maxPendingBytes) {
-        // Whatever integrated stays (it was emitted and stored); the part Yjs would hold back is
+        // Whatever integrated stays (it was reported and stored); the part Yjs would hold back is
         // dropped by restoring what it held before. Re-trying old pending data later is harmless.
         doc.store.pendingStructs = heldStructs;
         doc.store.pendingDs = heldDeletes;
