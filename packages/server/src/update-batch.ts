@@ -2,7 +2,7 @@ import { encodeUpdate } from '@weft/protocol';
 import * as Y from 'yjs';
 
 /**
- * Collects the updates a document emits within one turn of the event loop and broadcasts them as
+ * Collects the updates a document integrates within one turn of the event loop and broadcasts them as
  * one merged update. Under load every receiver then gets one frame (one write syscall) per turn
  * instead of one per update; when idle, a batch holds a single update and costs one setImmediate.
  */
@@ -28,7 +28,7 @@ export function createUpdateBatch<Peer>(
     try {
       return [Y.mergeUpdates(batch)];
     } catch {
-      // Updates Yjs emitted always merge; should one not, send them one by one rather than lose them.
+      // Validated, integrated updates merge; should one not, send them one by one rather than lose them.
       return batch;
     }
   };
