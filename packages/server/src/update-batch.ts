@@ -2,8 +2,8 @@ import { encodeUpdate } from '@weft/protocol';
 import * as Y from 'yjs';
 
 /**
- * Collects the updates a document integrates within one turn of the event loop and broadcasts them as
- * one merged update. Under load every receiver then gets one frame (one write syscall) per turn
+ * Collects the updates a document integrates within one turn of the event loop and broadcasts them
+ * as one merged update. Under load every receiver then gets one frame (one write syscall) per turn
  * instead of one per update; when idle, a batch holds a single update and costs one setImmediate.
  */
 export interface UpdateBatch<Peer> {
