@@ -20,6 +20,7 @@ import { runFanOut } from './fan-out.ts';
 import { renderGoals } from './goals.ts';
 import { runIdleMemory } from './idle-memory.ts';
 import { runJoinStorm } from './join-storm.ts';
+import { runLongRun } from './long-run.ts';
 import { describeMachine, type MachineInfo } from './machine.ts';
 import { runManyDocuments } from './many-documents.ts';
 import { runProfiles } from './profile.ts';
@@ -62,6 +63,11 @@ const scenarios: Scenario[] = [
     id: 'throughput-ramp',
     needsTrace: false,
     run: async (config) => [await runThroughputRamp(config, allTargets(config.weftScript))],
+  },
+  {
+    id: 'long-run',
+    needsTrace: false,
+    run: async (config) => [await runLongRun(config, allTargets(config.weftScript))],
   },
   {
     id: 'idle-memory',
