@@ -7,8 +7,8 @@ import * as Y from 'yjs';
  *
  * Why not the event: Yjs encodes it after merging the new characters into the item to their left,
  * and slicing them back out of that item's string copies the whole string. A client typing at the
- * end of a long run of its own text costs the server O(length of the run) per keystroke (bench/fixes.md
- * fix 11). So:
+ * end of a long run of its own text costs the server O(length of the run) per keystroke
+ * (bench/fixes.md fix 11). So:
  * - with nothing held back before or after, everything `update` carries was integrated, and it is
  *   reported as it is (the caller has cut off the structs the document already had);
  * - with held-back data before, the update may integrate some of it too: Yjs's event says exactly
