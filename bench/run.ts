@@ -135,6 +135,9 @@ function renderDocument(
     '[benchmarks.svg](benchmarks.svg). Every multi-server table measures, in the same run: a raw `ws` relay that',
     'forwards bytes without Yjs (the physical limit), Weft, `@y/websocket-server` and `@hocuspocus/server`, each in',
     'its own child process, driven by one load process that speaks each wire protocol directly.',
+    "The harness's own tests (`bench/*.test.ts`, part of `pnpm test`) run its load generator against all four servers",
+    'and against one that forwards nothing (every delivery counted as lost), and check its percentiles, seeded case',
+    'order and goal verdicts at their limits.',
     '',
     ...(config.quick
       ? [

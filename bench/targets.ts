@@ -40,15 +40,16 @@ export const relayTarget: ServerTarget = {
  * copy. It runs Weft's built JavaScript (`dist/`, as published and as the `weft-server` bin runs it),
  * like the peers run theirs: under tsx every closure Weft creates would also get a `name` property
  * (esbuild's keepNames), which costs ~1.5 KiB per idle connection that no deployment pays.
+ * `runs: 'source'` runs the TypeScript sources instead, for the harness's own tests (no build needed).
  */
-export function weftTarget(script: string): ServerTarget {
+export function weftTarget(script: string, runs: 'dist' | 'source' = 'dist'): ServerTarget {
   return {
     id: 'weft',
     name: 'Weft',
     protocol: 'y-protocols',
     storage: 'FileStorage: durable, fsynced log',
     start: ({ repoRoot, directory, nodeArgs }) =>
-      startChildServer(repoRoot, script, ['--data-dir', `${directory}/data`], nodeArgs, false),
+      startChildServer(repoRoot, script, ['--data-dir', `${directory}/data`], nodeArgs, runs === 'source'),
   };
 }
 

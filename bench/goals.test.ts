@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { goals, renderGoals } from './goals.ts';
+import type { ScenarioReport } from './report.ts';
+import { allTargets } from './targets.ts';
+
+// The names the delivery scenarios put in their rows: the goals find Weft and the relay by them.
+const [relay, weft, ...peers] = allTargets('unused.ts').map((target) => target.name);
+
+const report = (id: string, raw: unknown): ScenarioReport => ({
+  id,
+  title: id,
+  explanation: '',
+  table: { columns: [], rows: [] },
+  notes: [],
+  raw,
+});
+
+function fanOut(clients: number, weftRow: { p99: number; cpu: number }, peerP99s = [2, 3]): ScenarioReport {
+  const row = (target: string | undefined, p99: number, cpu: number) => ({ target, p99, serverCpuUsPerDelivery: cpu });
+  return report(`fan-out-${clients}`, {
+    rows: [
+      row(relay, 1, 10),
+      row(weft, weftRow.p99, weftRow.cpu),
+      ...peers.map((peer, i) => row(peer, peerP99s[i] ?? 0, 20)),
+    ],
+  });
+}
+
+/** goal text → verdict, read back from the rendered Markdown table. */
+function verdicts(reports: ScenarioReport[]): Map<string, string> {
+  const rows = renderGoals(reports)
+    .join('\n')
+    .split('\n')
+    .filter((line) => line.startsWith('| ') && !line.startsWith('| goal '))
+    .map((line) => line.split(' | ').map((cell) => cell.replace(/^\| /, '').replace(/ \|$/, '').trim()));
+  return new Map(rows.map((cells) => [cells[0] as string, cells[2] as string]));
+}
+
+const only = (reports: ScenarioReport[]) => [...verdicts(reports).values()];
+
+describe('goals', () => {
+  it('fan-out: met at exactly the lowest peer p99 and exactly 1.5× the relay CPU', () => {
+    expect(only([fanOut(50, { p99: 2, cpu: 10 * goals.cpuPerDeliveryVsRelay })])).toEqual(['**met**', '**met**']);
+  });
+
+  it('fan-out: not met just above either', () => {
+    expect(only([fanOut(50, { p99: 2.01, cpu: 15.1 })])).toEqual(['**not met**', '**not met**']);
+    // Beating one peer is not enough: the p99 must be at or below each peer's.
+    expect(only([fanOut(200, { p99: 2.5, cpu: 12 }, [3, 2])])).toEqual(['**not met**', '**met**']);
+  });
+
+  it('ramp, idle memory and cold load at their limits', () => {
+    const ramp = (share: number) =>
+      report('throughput-ramp', {
+        rows: [
+          { id: 'relay', sustained: 1000 },
+          { id: 'weft', sustained: 1000 * share },
+        ],
+      });
+    expect(only([ramp(goals.sustainedVsRelay)])).toEqual(['**met**']);
+    expect(only([ramp(0.79)])).toEqual(['**not met**']);
+    const idle = (bytes: number) => report('idle-memory', { rows: [{ id: 'weft', perConnection: bytes }] });
+    expect(only([idle(goals.idleConnectionBytes)])).toEqual(['**met**']);
+    expect(only([idle(goals.idleConnectionBytes + 1)])).toEqual(['**not met**']);
+    const cold = (load: number, withOpen: number) =>
+      report('cold-load', [
+        {
+          document: 'automerge-paper',
+          medians: {
+            'raw limit: Y.applyUpdate from memory': 10,
+            'Weft: load + apply (storage already open)': 10 * load,
+            'Weft: createFileStorage + load + apply': 10 * withOpen,
+          },
+        },
+      ]);
+    expect(only([cold(1.2, 1.3)])).toEqual(['**met** (with opening: not met)']);
+    expect(only([cold(1.21, 1.1)])).toEqual(['**not met** (with opening: met)']);
+  });
+
+  it('a scenario that did not run (or was skipped) has no row, and none at all means no section', () => {
+    const skipped = { ...fanOut(50, { p99: 1, cpu: 1 }), table: undefined };
+    expect(renderGoals([skipped])).toEqual([]);
+    expect(verdicts([fanOut(50, { p99: 1, cpu: 1 })]).size).toBe(2);
+  });
+});
