@@ -22,11 +22,15 @@ interface TargetResult extends LatencySummary {
   maxSendLagMs: number;
 }
 
-function targets(config: BenchConfig): LatencyTarget[] {
+/** Everything the scenario compares; `runs` chooses Weft's dist/ (the bench) or its sources (the harness's tests). */
+export function durableAckTargets(
+  config: Pick<BenchConfig, 'repoRoot' | 'weftScript'>,
+  runs: 'dist' | 'source' = 'dist',
+): LatencyTarget[] {
   const { repoRoot, weftScript } = config;
   return [
-    weftTarget('Weft + FileStorage', 'durable: fsynced', repoRoot, weftScript, ['--data-dir', '<dir>']),
-    weftTarget('Weft + MemoryStorage', 'in memory (no fsync)', repoRoot, weftScript, []),
+    weftTarget('Weft + FileStorage', 'durable: fsynced', repoRoot, weftScript, ['--data-dir', '<dir>'], runs),
+    weftTarget('Weft + MemoryStorage', 'in memory (no fsync)', repoRoot, weftScript, [], runs),
     peerAckTarget('@hocuspocus/server 4', 'applied in memory (SyncStatus)', repoRoot, 'hocuspocus'),
     peerAckTarget('@y/websocket-server 0.1.1', 'applied in memory (own update echoed)', repoRoot, 'y-websocket'),
     fdatasyncTarget,
@@ -67,7 +71,7 @@ export async function runDurableAckLatency(config: BenchConfig): Promise<Scenari
   const rounds = config.repetitions;
   const loop = config.quick ? durableAckDefaults.quickLoop : durableAckDefaults.loop;
   const { ratePerSecond, warmupMs, measureMs } = loop;
-  const list = targets(config);
+  const list = durableAckTargets(config);
   const runs = list.map((): OpenLoopResult[] => []);
   // One target at a time, so they never share the CPU or the disk.
   for (let round = 0; round < rounds; round++) {

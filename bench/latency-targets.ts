@@ -24,13 +24,14 @@ export interface RunningTarget {
 
 const DOC_NAME = 'bench/durable-ack';
 
-/** Weft in a child process; `script` and `args` choose the storage. */
+/** Weft in a child process; `script` and `args` choose the storage, `runs` its dist/ or its sources. */
 export function weftTarget(
   name: string,
   ackMeans: string,
   repoRoot: string,
   script: string,
   args: string[],
+  runs: 'dist' | 'source' = 'dist',
 ): LatencyTarget {
   return {
     name,
@@ -41,7 +42,7 @@ export function weftTarget(
         script,
         args.map((arg) => arg.replace('<dir>', directory)),
         [],
-        false, // Weft's built JavaScript, as in targets.ts
+        runs === 'source', // Weft's built JavaScript unless asked otherwise, as in targets.ts
       );
       const clients = await Promise.all(
         Array.from({ length: writers }, () => connectProtocolClient(server.url, DOC_NAME, { extensions: ['ack'] })),

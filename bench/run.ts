@@ -136,8 +136,8 @@ function renderDocument(
     'forwards bytes without Yjs (the physical limit), Weft, `@y/websocket-server` and `@hocuspocus/server`, each in',
     'its own child process, driven by one load process that speaks each wire protocol directly.',
     "The harness's own tests (`bench/*.test.ts`, part of `pnpm test`) run its load generator against all four servers",
-    'and against one that forwards nothing (every delivery counted as lost), and check its percentiles, seeded case',
-    'order and goal verdicts at their limits.',
+    'and against one that forwards nothing (every delivery counted as lost), get an acknowledgement from every',
+    "durable-ack target, and check the harness's percentiles, open-loop schedule, seeded case order and goal verdicts.",
     '',
     ...(config.quick
       ? [
