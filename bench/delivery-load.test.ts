@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { createTempDir } from '../tests/helpers/temp-dir.ts';
-import { connectFleet, type DeliveryResult } from './delivery-load.ts';
+import { connectFleet, measureTargetOnce } from './delivery-load.ts';
 import { allTargets, type ServerTarget, weftTarget } from './targets.ts';
 import { WORKING_TREE_WEFT } from './weft-snapshot.ts';
 
@@ -18,25 +18,12 @@ const targets = allTargets(WORKING_TREE_WEFT).map((target) =>
   target.id === 'weft' ? weftTarget(WORKING_TREE_WEFT, 'source') : target,
 );
 
-async function measureOnce(target: ServerTarget): Promise<DeliveryResult> {
-  const directory = await createTempDir('weft-bench-');
-  const server = await target.start({ repoRoot, directory: directory.path });
-  try {
-    const fleet = await connectFleet(target, server, shape);
-    try {
-      return await fleet.measure(loop);
-    } finally {
-      await fleet.close();
-    }
-  } finally {
-    await server.stop();
-    await directory.remove();
-  }
-}
-
 describe('delivery load against each benchmarked server', () => {
   it.each(targets.map((target) => [target.name, target] as const))('%s delivers every marker', async (_, target) => {
-    const result = await measureOnce(target);
+    const directory = await createTempDir('weft-bench-');
+    const result = await measureTargetOnce(target, { repoRoot, tempRoot: directory.path }, shape, loop).finally(
+      directory.remove,
+    );
     // Every update reaches the other three clients of the document, the other writer included.
     expect(result.lostDeliveries).toBe(0);
     expect(result.deliveriesPerSecond).toBeGreaterThanOrEqual(loop.ratePerSecond * (shape.clientsPerDoc - 1) * 0.9);

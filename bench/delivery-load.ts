@@ -158,7 +158,7 @@ export async function connectFleet(target: ServerTarget, server: ChildServer, sh
 /** Starts the server, connects the fleet, runs one load level (with its warm-up), tears all down. */
 export async function measureTargetOnce(
   target: ServerTarget,
-  config: BenchConfig,
+  config: Pick<BenchConfig, 'repoRoot' | 'tempRoot'>,
   shape: FleetShape,
   loop: OpenLoopOptions,
 ): Promise<DeliveryResult> {
