@@ -1,8 +1,18 @@
 import type { DocStorage } from '@weft/server';
 
-/** Wraps a storage so a test can make appends fail (a full disk) and count loads. */
+/**
+ * Wraps a storage so a test can make appends fail (a full disk), hold appends until it releases
+ * them (a slow fsync: `heldAppends` has one release function per held append, in order), and count
+ * loads.
+ */
 export function createFaultyStorage(inner: DocStorage) {
-  const control = { failAppends: false, loads: 0, loadDelayMs: 0 };
+  const control = {
+    failAppends: false,
+    holdAppends: false,
+    heldAppends: [] as (() => void)[],
+    loads: 0,
+    loadDelayMs: 0,
+  };
   const storage: DocStorage = {
     ...inner,
     async load(name) {
@@ -12,6 +22,7 @@ export function createFaultyStorage(inner: DocStorage) {
     },
     async append(name, update) {
       if (control.failAppends) throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+      if (control.holdAppends) await new Promise<void>((release) => control.heldAppends.push(release));
       return inner.append(name, update);
     },
   };

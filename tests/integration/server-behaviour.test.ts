@@ -104,6 +104,32 @@ describe('server behaviour', () => {
     expect(stock.receivedKinds).toContain('update');
   });
 
+  it("acks an update once what was stored up to it is durable, without waiting for other clients' later appends", async () => {
+    const { storage, control } = createFaultyStorage(createMemoryStorage());
+    const server = await start({ storage });
+    const writer = await connect(server, 'acks-own', { extensions: ['ack'] });
+    const other = await connect(server, 'acks-own', { extensions: ['ack'] });
+    await Promise.all([writer.synced, other.synced]);
+    await waitFor(
+      () => writer.ackedUpdates === writer.sentUpdates && other.ackedUpdates === other.sentUpdates,
+      'handshake acks',
+    );
+    control.holdAppends = true;
+    writer.doc.getText('t').insert(0, 'a');
+    await waitFor(() => control.heldAppends.length === 1, "the writer's first append");
+    writer.doc.getText('t').insert(1, 'b');
+    await waitFor(() => control.heldAppends.length === 2, "the writer's second append");
+    other.doc.getArray('x').push([1]);
+    await waitFor(() => control.heldAppends.length === 3, "the other client's append");
+    // Both of the writer's updates become durable; the other client's append (stored after them) stays slow.
+    control.heldAppends[0]?.();
+    control.heldAppends[1]?.();
+    await waitFor(() => writer.ackedUpdates === writer.sentUpdates, "the writer's updates to be acked");
+    expect(other.ackedUpdates).toBeLessThan(other.sentUpdates);
+    control.heldAppends[2]?.();
+    await waitFor(() => other.ackedUpdates === other.sentUpdates, "the other client's update to be acked");
+  });
+
   it('loads a document once for concurrent first connections, and answers only after the load', async () => {
     const memory = createMemoryStorage();
     const seed = new Y.Doc();

@@ -86,7 +86,7 @@ export function createConnection(options: ConnectionOptions): Connection {
   // Durable acks: update-bearing messages are numbered 1, 2, ... per connection.
   let receivedUpdates = 0;
   let ackedUpdates = 0;
-  let ackWaitingFor = 0;
+  let ackScheduled = false;
 
   const canSend = (): boolean => {
     if (socket.readyState !== socket.OPEN) return false;
@@ -117,19 +117,22 @@ export function createConnection(options: ConnectionOptions): Connection {
     socket.close(code, fitCloseReason(reason));
   };
 
-  // Coalesced: one wait at a time; whatever arrived meanwhile is acked by the next wait.
-  const requestAck = () => {
-    if (!wantsAcks || ackWaitingFor !== 0 || room === undefined) return;
+  // Each update-bearing message waits for exactly what was persisted up to it, not for what other
+  // connections persisted while an earlier wait ran. Appends become durable in log order, so these
+  // waits end in order; the acks one turn makes durable go out as one message.
+  const requestAck = (current: Room<Connection>) => {
+    if (!wantsAcks) return;
     const target = receivedUpdates;
-    ackWaitingFor = target;
-    room.persistence.whenDurable().then(
+    current.persistence.whenDurable().then(
       () => {
-        ackWaitingFor = 0;
-        if (target > ackedUpdates) {
-          ackedUpdates = target;
-          send(encodeDurableAck(target));
-        }
-        if (receivedUpdates > ackedUpdates) requestAck();
+        if (target <= ackedUpdates) return;
+        ackedUpdates = target;
+        if (ackScheduled) return;
+        ackScheduled = true;
+        queueMicrotask(() => {
+          ackScheduled = false;
+          send(encodeDurableAck(ackedUpdates));
+        });
       },
       // The room closes every connection when storage fails; no ack can be given.
       () => undefined,
@@ -149,7 +152,7 @@ export function createConnection(options: ConnectionOptions): Connection {
           send(encodePermissionDenied(READ_ONLY_REASON));
           return;
         }
-        requestAck();
+        requestAck(current);
         return;
       case 'awareness':
         current.applyPeerAwareness(connection, message.update);
