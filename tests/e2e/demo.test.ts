@@ -102,6 +102,45 @@ describe.skipIf(skipReason !== undefined)('demo in Chromium', () => {
     await closeAll();
   });
 
+  test("an input method's composition survives a remote edit, and its text lands by the same characters", async () => {
+    const alice = await open('ime');
+    const bob = await open('ime');
+    await alice.page.fill('.notes', 'hello world');
+    await waitForNotes(bob.page, 'hello world');
+    await alice.page.$eval('.notes', (textarea: HTMLTextAreaElement) => {
+      textarea.focus();
+      textarea.setSelectionRange(6, 6);
+    });
+    // Alice composes Japanese with an input method (Chromium's IME, driven as DevTools does).
+    const ime = await alice.context.newCDPSession(alice.page);
+    await ime.send('Input.imeSetComposition', { text: 'に', selectionStart: 1, selectionEnd: 1 });
+    await ime.send('Input.imeSetComposition', { text: 'にほ', selectionStart: 2, selectionEnd: 2 });
+    // Meanwhile Bob types at the start, then picks another colour. Alice sees the colour only after
+    // his text (one socket, in order), so then his edit has reached her document mid-composition.
+    await bob.page.focus('.notes');
+    await bob.page.keyboard.press('Home');
+    await bob.page.keyboard.type('Big ');
+    const bobColor = await bob.page.$eval('.avatar.self', (avatar) =>
+      (avatar as HTMLElement).style.getPropertyValue('--user-color'),
+    );
+    const newColor = bobColor.trim() === '#0891b2' ? '#16a34a' : '#0891b2';
+    await changeUserColor(bob.page, newColor);
+    await alice.page.waitForFunction(
+      (color) =>
+        Array.from(document.querySelectorAll<HTMLElement>('.avatar:not(.self)')).some(
+          (avatar) => avatar.style.getPropertyValue('--user-color').trim() === color,
+        ),
+      newColor,
+    );
+    expect(await alice.page.$eval('.notes', (textarea: HTMLTextAreaElement) => textarea.value)).toBe('hello にほworld');
+    await ime.send('Input.insertText', { text: '日本' });
+    await waitForNotes(alice.page, 'Big hello 日本world');
+    await waitForNotes(bob.page, 'Big hello 日本world');
+    const caret = await alice.page.$eval('.notes', (textarea: HTMLTextAreaElement) => textarea.selectionStart);
+    expect(caret).toBe('Big hello 日本'.length);
+    await closeAll();
+  });
+
   test('tasks: complete, reorder with the keyboard, delete', async () => {
     const { page } = await open('keyboard');
     expect(await page.textContent('.empty-state')).toContain('No tasks yet');
