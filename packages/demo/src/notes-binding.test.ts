@@ -113,7 +113,7 @@ describe('bindTextarea while an input method composes', () => {
   });
 
   test('without remote edits the composed text goes in as typed, and input after it still syncs', () => {
-    const { text, other, textarea, unbind } = setUp('こ');
+    const { text, textarea, unbind } = setUp('こ');
     textarea.dispatchEvent(new Event('compositionstart'));
     textarea.type('こんにちは');
     textarea.dispatchEvent(new Event('compositionend'));
