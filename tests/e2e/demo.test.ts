@@ -80,16 +80,22 @@ describe.skipIf(skipReason !== undefined)('demo in Chromium', () => {
     await closeAll();
   });
 
-  test('remote note edits keep the local caret by the same text', async () => {
-    const alice = await open('caret');
-    const bob = await open('caret');
+  /** Alice and Bob share the notes "hello world"; Alice's caret sits before "world". */
+  const helloWorldWithAliceBeforeWorld = async (room: string) => {
+    const alice = await open(room);
+    const bob = await open(room);
     await alice.page.fill('.notes', 'hello world');
     await waitForNotes(bob.page, 'hello world');
-    // Alice's caret sits before "world"; Bob types at the very start.
     await alice.page.$eval('.notes', (textarea: HTMLTextAreaElement) => {
       textarea.focus();
       textarea.setSelectionRange(6, 6);
     });
+    return { alice, bob };
+  };
+
+  test('remote note edits keep the local caret by the same text', async () => {
+    const { alice, bob } = await helloWorldWithAliceBeforeWorld('caret');
+    // Bob types at the very start.
     await bob.page.focus('.notes');
     await bob.page.keyboard.press('Home');
     await bob.page.keyboard.type('Big ');
@@ -103,14 +109,7 @@ describe.skipIf(skipReason !== undefined)('demo in Chromium', () => {
   });
 
   test("an input method's composition survives a remote edit, and its text lands by the same characters", async () => {
-    const alice = await open('ime');
-    const bob = await open('ime');
-    await alice.page.fill('.notes', 'hello world');
-    await waitForNotes(bob.page, 'hello world');
-    await alice.page.$eval('.notes', (textarea: HTMLTextAreaElement) => {
-      textarea.focus();
-      textarea.setSelectionRange(6, 6);
-    });
+    const { alice, bob } = await helloWorldWithAliceBeforeWorld('ime');
     // Alice composes Japanese with an input method (Chromium's IME, driven as DevTools does).
     const ime = await alice.context.newCDPSession(alice.page);
     await ime.send('Input.imeSetComposition', { text: 'に', selectionStart: 1, selectionEnd: 1 });
