@@ -2,6 +2,8 @@ import type * as Y from 'yjs';
 
 /** A Y.Text change as Yjs reports it in `event.delta`. */
 type Delta = ReadonlyArray<{ insert?: unknown; delete?: number; retain?: number }>;
+/** Which character an index keeps to when text is inserted exactly at it. */
+type Stays = 'with-right' | 'with-left';
 
 /**
  * Where each end of a selection goes when a remote change (a Yjs delta) is applied before it:
@@ -10,7 +12,7 @@ type Delta = ReadonlyArray<{ insert?: unknown; delete?: number; retain?: number 
  * right (the insert lands before it, as if the other person typed ahead of you); the end of a range
  * keeps to the last character of the range (the insert lands after it, outside the range).
  */
-export function transformIndex(index: number, delta: Delta, stays: 'with-right' | 'with-left' = 'with-right'): number {
+export function transformIndex(index: number, delta: Delta, stays: Stays = 'with-right'): number {
   let old = 0; // position in the text before the change
   let shift = 0;
   for (const op of delta) {
@@ -101,7 +103,7 @@ export function bindTextarea(text: Y.Text, textarea: HTMLTextAreaElement): () =>
     composition = undefined;
     const change = diffText(base, textarea.value);
     // Where the composed text goes in the Y.Text, after the remote edits made meanwhile.
-    const through = (index: number, stays: 'with-right' | 'with-left') =>
+    const through = (index: number, stays: Stays) =>
       remote.reduce((moved, delta) => transformIndex(moved, delta, stays), index);
     const from = through(change.index, 'with-right');
     const to = Math.max(from, through(change.index + change.remove, 'with-left'));
