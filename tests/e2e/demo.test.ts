@@ -140,6 +140,45 @@ describe.skipIf(skipReason !== undefined)('demo in Chromium', () => {
     await closeAll();
   });
 
+  test('dragging text within the notes moves it, for the other browser too', async () => {
+    const alice = await open('drag');
+    const bob = await open('drag');
+    await alice.page.fill('.notes', 'alpha\nbeta\ngamma');
+    await waitForNotes(bob.page, 'alpha\nbeta\ngamma');
+    // Alice selects "alpha" and drags it with the mouse past the end of the last line.
+    const lines = await alice.page.$eval('.notes', (textarea: HTMLTextAreaElement) => {
+      const seen: string[] = [];
+      textarea.addEventListener('input', (event) => seen.push((event as InputEvent).inputType));
+      Object.assign(window, { inputTypesSeen: seen });
+      textarea.focus();
+      textarea.setSelectionRange(0, 'alpha'.length);
+      const style = getComputedStyle(textarea);
+      const rect = textarea.getBoundingClientRect();
+      const lineHeight = Number.parseFloat(style.lineHeight) || Number.parseFloat(style.fontSize) * 1.2;
+      const top = rect.top + Number.parseFloat(style.borderTopWidth) + Number.parseFloat(style.paddingTop);
+      const left = rect.left + Number.parseFloat(style.borderLeftWidth) + Number.parseFloat(style.paddingLeft);
+      return { left, right: rect.right - 20, middleOf: [0, 1, 2].map((line) => top + (line + 0.5) * lineHeight) };
+    });
+    const [first, , third] = lines.middleOf as [number, number, number];
+    await alice.page.mouse.move(lines.left + 3, first);
+    await alice.page.mouse.down();
+    await alice.page.mouse.move(lines.left + 40, first + 10, { steps: 4 });
+    await alice.page.mouse.move(lines.right, third, { steps: 8 });
+    await alice.page.mouse.up();
+    // The browser reports a drag as two edits; how it tidies the emptied line is its own business
+    // (Chromium drops it), so Bob must end up with exactly what Alice's textarea shows.
+    await alice.page.waitForFunction(() =>
+      document.querySelector<HTMLTextAreaElement>('.notes')?.value.endsWith('alpha'),
+    );
+    const moved = await alice.page.$eval('.notes', (textarea: HTMLTextAreaElement) => textarea.value);
+    expect(moved).toMatch(/^\n?beta\ngamma\s?alpha$/);
+    expect(await alice.page.evaluate(() => (window as unknown as { inputTypesSeen: string[] }).inputTypesSeen)).toEqual(
+      ['deleteByDrag', 'insertFromDrop'],
+    );
+    await waitForNotes(bob.page, moved);
+    await closeAll();
+  });
+
   test('tasks: complete, reorder with the keyboard, delete', async () => {
     const { page } = await open('keyboard');
     expect(await page.textContent('.empty-state')).toContain('No tasks yet');
