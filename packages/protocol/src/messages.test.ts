@@ -104,6 +104,18 @@ describe('decodeFrame', () => {
     expect(() => decodeFrame(pool.subarray(10, 15))).toThrow(/exceeds/);
   });
 
+  it('rejects integers past 2^53, even when only the last byte carries them there', () => {
+    // A durable ack whose varuint sums to ~2^78: lib0 checks the range only between bytes (found by
+    // the decode-frame fuzz, SEED=1497865443). Accepted, it would re-encode into an unreadable frame.
+    const seq = [0xe1, 0xbb, 0xff, 0xff, 0xff, 0xff, 0xff, 0x8f, 0x80, 0x80, 0x80, 0x02];
+    for (const frame of [[100, ...seq], [101, ...seq, 0], [0, 2, ...seq]]) {
+      expect(() => decodeFrame(Uint8Array.from(frame))).toThrow(/past 2\^53/);
+    }
+    expect(decodeFrame(encodeDurableAck(Number.MAX_SAFE_INTEGER))).toEqual([
+      { kind: 'durable-ack', seq: Number.MAX_SAFE_INTEGER },
+    ]);
+  });
+
   it('rejects invalid UTF-8 in strings', () => {
     expect(() => decodeFrame(new Uint8Array([101, 1, 2, 0xff, 0xfe]))).toThrow();
   });

@@ -93,11 +93,19 @@ export function encodeError(code: number, reason: string): Uint8Array {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
+// lib0 checks a varuint against 2^53 only before reading another byte, so the last byte can carry it
+// far past: such a number re-encodes into bytes that lib0 then refuses. Every integer is checked here.
+function readUint(decoder: decoding.Decoder): number {
+  const value = decoding.readVarUint(decoder);
+  if (!Number.isSafeInteger(value)) throw new Error(`integer ${value} is past 2^53`);
+  return value;
+}
+
 // lib0's readVarUint8Array makes a view of `length` bytes without checking it against the frame,
 // and frames from `ws` are often slices of a larger pooled buffer, so a hostile length could read
 // bytes of other connections. Every length is checked here first.
 function readBytes(decoder: decoding.Decoder): Uint8Array {
-  const length = decoding.readVarUint(decoder);
+  const length = readUint(decoder);
   const remaining = decoder.arr.length - decoder.pos;
   if (length > remaining) throw new Error(`length ${length} exceeds the ${remaining} bytes left in the frame`);
   return decoding.readUint8Array(decoder, length);
@@ -108,10 +116,10 @@ function readString(decoder: decoding.Decoder): string {
 }
 
 function readMessage(decoder: decoding.Decoder): Message {
-  const type = decoding.readVarUint(decoder);
+  const type = readUint(decoder);
   switch (type) {
     case MessageType.sync: {
-      const subType = decoding.readVarUint(decoder);
+      const subType = readUint(decoder);
       const payload = readBytes(decoder);
       if (subType === SyncType.step1) return { kind: 'sync-step-1', stateVector: payload };
       if (subType === SyncType.step2) return { kind: 'sync-step-2', update: payload };
@@ -121,16 +129,16 @@ function readMessage(decoder: decoding.Decoder): Message {
     case MessageType.awareness:
       return { kind: 'awareness', update: readBytes(decoder) };
     case MessageType.auth: {
-      const subType = decoding.readVarUint(decoder);
+      const subType = readUint(decoder);
       if (subType !== AUTH_PERMISSION_DENIED) throw new WeftError('malformed-message', `unknown auth type ${subType}`);
       return { kind: 'permission-denied', reason: readString(decoder) };
     }
     case MessageType.queryAwareness:
       return { kind: 'query-awareness' };
     case MessageType.durableAck:
-      return { kind: 'durable-ack', seq: decoding.readVarUint(decoder) };
+      return { kind: 'durable-ack', seq: readUint(decoder) };
     case MessageType.error: {
-      const code = decoding.readVarUint(decoder);
+      const code = readUint(decoder);
       return { kind: 'error', code, reason: readString(decoder) };
     }
     default:
