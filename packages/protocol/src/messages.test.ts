@@ -108,7 +108,11 @@ describe('decodeFrame', () => {
     // A durable ack whose varuint sums to ~2^78: lib0 checks the range only between bytes (found by
     // the decode-frame fuzz, SEED=1497865443). Accepted, it would re-encode into an unreadable frame.
     const seq = [0xe1, 0xbb, 0xff, 0xff, 0xff, 0xff, 0xff, 0x8f, 0x80, 0x80, 0x80, 0x02];
-    for (const frame of [[100, ...seq], [101, ...seq, 0], [0, 2, ...seq]]) {
+    for (const frame of [
+      [100, ...seq],
+      [101, ...seq, 0],
+      [0, 2, ...seq],
+    ]) {
       expect(() => decodeFrame(Uint8Array.from(frame))).toThrow(/past 2\^53/);
     }
     expect(decodeFrame(encodeDurableAck(Number.MAX_SAFE_INTEGER))).toEqual([
