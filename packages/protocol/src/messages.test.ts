@@ -105,8 +105,9 @@ describe('decodeFrame', () => {
   });
 
   it('rejects integers past 2^53, even when only the last byte carries them there', () => {
-    // A durable ack whose varuint sums to ~2^78: lib0 checks the range only between bytes (found by
-    // the decode-frame fuzz, SEED=1497865443). Accepted, it would re-encode into an unreadable frame.
+    // A varuint that sums to ~2^78, as a durable ack's seq, an error's code and a sync length: lib0
+    // checks the range only between bytes (found by the decode-frame fuzz, SEED=1497865443).
+    // Accepted, it would re-encode into an unreadable frame.
     const seq = [0xe1, 0xbb, 0xff, 0xff, 0xff, 0xff, 0xff, 0x8f, 0x80, 0x80, 0x80, 0x02];
     for (const frame of [
       [100, ...seq],
