@@ -5,6 +5,7 @@ import { fdatasyncTarget, type LatencyTarget, peerAckTarget, weftTarget, wsEchoT
 import { type OpenLoopOptions, type OpenLoopResult, runOpenLoop } from './open-loop.ts';
 import { formatMs, type ScenarioReport } from './report.ts';
 import { type LatencySummary, summarizeLatencies } from './stats.ts';
+import type { WeftBuild } from './targets.ts';
 
 export const durableAckDefaults = {
   writers: 4,
@@ -25,7 +26,7 @@ interface TargetResult extends LatencySummary {
 /** Everything the scenario compares; `runs` chooses Weft's dist/ (the bench) or its sources (the harness's tests). */
 export function durableAckTargets(
   config: Pick<BenchConfig, 'repoRoot' | 'weftScript'>,
-  runs: 'dist' | 'source' = 'dist',
+  runs: WeftBuild = 'dist',
 ): LatencyTarget[] {
   const { repoRoot, weftScript } = config;
   return [

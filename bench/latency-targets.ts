@@ -6,7 +6,7 @@ import { startChildServer } from './child-server.ts';
 import { closeMany, connectLoadClient, type LoadClient } from './load-client.ts';
 import { createMarkerWriter, scanMarkers } from './markers.ts';
 import type { Probe } from './open-loop.ts';
-import { hocuspocusTarget, yWebsocketTarget } from './targets.ts';
+import { hocuspocusTarget, type WeftBuild, yWebsocketTarget } from './targets.ts';
 
 /** Something the latency bench sends to: a server, or a raw limit to compare it with. */
 export interface LatencyTarget {
@@ -31,7 +31,7 @@ export function weftTarget(
   repoRoot: string,
   script: string,
   args: string[],
-  runs: 'dist' | 'source' = 'dist',
+  runs: WeftBuild = 'dist',
 ): LatencyTarget {
   return {
     name,

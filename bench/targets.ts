@@ -35,6 +35,9 @@ export const relayTarget: ServerTarget = {
     ),
 };
 
+/** Which Weft a target runs: its built `dist/` (the bench) or its TypeScript sources (the harness's tests). */
+export type WeftBuild = 'dist' | 'source';
+
 /**
  * Weft with its default durable FileStorage; `script` is bench/servers/weft-server.ts or a snapshot's
  * copy. It runs Weft's built JavaScript (`dist/`, as published and as the `weft-server` bin runs it),
@@ -42,7 +45,7 @@ export const relayTarget: ServerTarget = {
  * (esbuild's keepNames), which costs ~1.5 KiB per idle connection that no deployment pays.
  * `runs: 'source'` runs the TypeScript sources instead, for the harness's own tests (no build needed).
  */
-export function weftTarget(script: string, runs: 'dist' | 'source' = 'dist'): ServerTarget {
+export function weftTarget(script: string, runs: WeftBuild = 'dist'): ServerTarget {
   return {
     id: 'weft',
     name: 'Weft',
