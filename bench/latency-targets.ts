@@ -1,11 +1,10 @@
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { WebSocket } from 'ws';
-import { connectProtocolClient, type ProtocolClient } from '../tests/helpers/protocol-client.ts';
 import { startChildServer } from './child-server.ts';
-import { closeMany, connectLoadClient, type LoadClient } from './load-client.ts';
+import { closeMany, connectLoadClient, type LoadClient, readDurableAck } from './load-client.ts';
 import { createMarkerWriter, scanMarkers } from './markers.ts';
 import type { Probe } from './open-loop.ts';
+import { openRawWebSocket } from './raw-websocket.ts';
 import { hocuspocusTarget, type WeftBuild, yWebsocketTarget } from './targets.ts';
 
 /** Something the latency bench sends to: a server, or a raw limit to compare it with. */
@@ -44,45 +43,45 @@ export function weftTarget(
         [],
         runs === 'source', // Weft's built JavaScript unless asked otherwise, as in targets.ts
       );
-      const clients = await Promise.all(
-        Array.from({ length: writers }, () => connectProtocolClient(server.url, DOC_NAME, { extensions: ['ack'] })),
-      );
-      await Promise.all(clients.map((client) => client.synced));
+      const probes: Probe[] = [];
+      const clients: LoadClient[] = [];
+      for (let i = 0; i < writers; i++) {
+        // Waiting messages by number, in send order (Map keeps insertion order).
+        const waiting = new Map<number, () => void>();
+        const client = await connectLoadClient({
+          protocol: 'y-protocols',
+          baseUrl: server.url,
+          docName: DOC_NAME,
+          query: '?weft=ack',
+          onMessage(kind, frame) {
+            const acked = kind === 'ack' ? (readDurableAck(frame) ?? 0) : 0;
+            for (const [seq, resolve] of waiting) {
+              if (seq > acked) break;
+              waiting.delete(seq);
+              resolve();
+            }
+          },
+        });
+        await client.synced;
+        clients.push(client);
+        const write = createMarkerWriter();
+        probes.push(
+          () =>
+            new Promise<void>((resolve) => {
+              client.sendUpdate(write(client.updatesSent));
+              waiting.set(client.updatesSent, resolve);
+            }),
+        );
+      }
       return {
-        probes: clients.map(durableAckProbe),
+        probes,
         async stop() {
-          for (const client of clients) client.close();
-          await Promise.all(clients.map((client) => client.closed));
+          await closeMany(clients);
           await server.stop();
         },
       };
     },
   };
-}
-
-/** Each probe inserts a few characters into a shared Y.Text; it resolves when a durable ack covers it. */
-function durableAckProbe(client: ProtocolClient): Probe {
-  const text = client.doc.getText('text');
-  // Waiting messages by number, in send order (Map keeps insertion order).
-  const waiting = new Map<number, { resolve(): void; reject(error: Error): void }>();
-  // Registered after the client's own listener, so `ackedUpdates` is already updated when this runs.
-  client.socket.on('message', () => {
-    for (const [seq, waiter] of waiting) {
-      if (seq > client.ackedUpdates) break;
-      waiting.delete(seq);
-      waiter.resolve();
-    }
-  });
-  client.socket.on('close', () => {
-    for (const waiter of waiting.values()) waiter.reject(new Error('socket closed before the ack'));
-    waiting.clear();
-  });
-  return () =>
-    new Promise((resolve, reject) => {
-      // The insert emits one Yjs update, which the client sends (and numbers) synchronously.
-      text.insert(text.length, 'abc ');
-      waiting.set(client.sentUpdates, { resolve, reject });
-    });
 }
 
 /**
@@ -116,11 +115,11 @@ export function wsEchoTarget(repoRoot: string): LatencyTarget {
     ackMeans: 'echoed (nothing stored)',
     async start(writers) {
       const server = await startChildServer(repoRoot, 'bench/servers/echo-server.ts', []);
-      const sockets = await Promise.all(Array.from({ length: writers }, () => connectEcho(server.url)));
+      const echoes = await Promise.all(Array.from({ length: writers }, () => connectEcho(server.url)));
       return {
-        probes: sockets.map(echoProbe),
+        probes: echoes.map((echo) => echo.probe),
         async stop() {
-          for (const socket of sockets) socket.close();
+          await Promise.all(echoes.map((echo) => echo.close()));
           await server.stop();
         },
       };
@@ -128,24 +127,19 @@ export function wsEchoTarget(repoRoot: string): LatencyTarget {
   };
 }
 
-async function connectEcho(url: string): Promise<WebSocket> {
-  const socket = new WebSocket(url, { perMessageDeflate: false });
-  await new Promise((resolve, reject) => {
-    socket.once('open', resolve);
-    socket.once('error', reject);
-  });
-  return socket;
-}
-
-function echoProbe(socket: WebSocket): Probe {
+/** One echo socket as a probe: each message carries a sequence number the echo brings back. */
+async function connectEcho(url: string): Promise<{ probe: Probe; close(): Promise<void> }> {
   const waiting = new Map<number, () => void>();
   let next = 0;
-  socket.on('message', (data: Buffer) => {
-    const seq = data.readUInt32LE(0);
-    waiting.get(seq)?.();
-    waiting.delete(seq);
+  const socket = await openRawWebSocket(url, {
+    onMessage(data) {
+      const seq = data.readUInt32LE(0);
+      waiting.get(seq)?.();
+      waiting.delete(seq);
+    },
+    onClose: () => undefined,
   });
-  return () =>
+  const probe: Probe = () =>
     new Promise((resolve) => {
       // A frame about the size of a Weft update message: a sequence number and padding.
       const frame = Buffer.alloc(24, 0x61);
@@ -154,6 +148,7 @@ function echoProbe(socket: WebSocket): Probe {
       waiting.set(next, resolve);
       socket.send(frame);
     });
+  return { probe, close: socket.close };
 }
 
 /**

@@ -1,9 +1,8 @@
 // The load generator's protocol clients: each speaks one server's wire format directly, with no
 // Y.Doc and no provider, so that hundreds of them fit in one process on a small machine.
-import type { Socket } from 'node:net';
 import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
-import { WebSocket } from 'ws';
+import { openRawWebSocket, type RawWebSocket } from './raw-websocket.ts';
 
 /**
  * - `y-protocols`: y-protocols v1 frames, one document per socket (Weft, @y/websocket-server).
@@ -23,7 +22,10 @@ export interface LoadClientOptions {
   docName: string;
   /** Appended to the URL, e.g. `?weft=ack`. */
   query?: string;
-  /** Called for every message after it has been classified; `frame` is the whole frame. */
+  /**
+   * Called for every message after it has been classified; `frame` is the whole frame, a view valid
+   * only during the call.
+   */
   onMessage?(kind: ReceivedKind, frame: Buffer): void;
 }
 
@@ -32,6 +34,8 @@ export interface LoadClient {
   readonly synced: Promise<void>;
   /** Sends one Yjs v1 update as a sync Update message. */
   sendUpdate(update: Uint8Array): void;
+  /** SyncStep2 and Update messages sent so far: the numbers Weft's durable acks count (docs/protocol.md). */
+  readonly updatesSent: number;
   /** TCP payload bytes (WebSocket frames) since the socket opened, excluding the HTTP upgrade. */
   wireBytes(): { sent: number; received: number };
   /** The server's close code and reason once the socket has closed, else undefined. */
@@ -91,70 +95,52 @@ function classify(frame: Buffer, hasPrefix: boolean): { kind: ReceivedKind; sync
 }
 
 /** Opens one socket and runs the handshake; resolves once the socket is open (not yet synced). */
-export function connectLoadClient(options: LoadClientOptions): Promise<LoadClient> {
+export async function connectLoadClient(options: LoadClientOptions): Promise<LoadClient> {
   const { protocol, docName } = options;
   const prefix = protocol === 'hocuspocus' ? docName : undefined;
   const path = protocol === 'hocuspocus' ? '' : docName;
-  const socket = new WebSocket(`${options.baseUrl}/${path}${options.query ?? ''}`, { perMessageDeflate: false });
-  socket.binaryType = 'nodebuffer';
-  let tcp: Socket | undefined;
-  let baseline = { sent: 0, received: 0 };
   let resolveSynced: () => void = () => {};
   const synced = new Promise<void>((resolve) => {
     resolveSynced = resolve;
   });
-  const send = (bytes: Uint8Array) => {
-    if (socket.readyState === WebSocket.OPEN) socket.send(bytes);
-  };
-  socket.on('upgrade', (response) => {
-    tcp = response.socket;
-  });
-  socket.on('message', (data: Buffer) => {
-    if (protocol === 'relay') {
-      options.onMessage?.('update', data);
-      return;
-    }
-    const { kind, syncStep1 } = classify(data, prefix !== undefined);
-    // The server asks for our state; a load client has none of its own before it starts writing.
-    if (syncStep1) send(syncFrame(prefix, STEP2, EMPTY_UPDATE));
-    if (kind === 'sync-step-2') resolveSynced();
-    options.onMessage?.(kind, data);
-  });
   let closedWith: string | undefined;
-  const closed = new Promise<void>((resolve) =>
-    socket.once('close', (code, reason) => {
-      closedWith = `${code} ${reason.toString()}`;
-      resolve();
-    }),
-  );
-  return new Promise((resolve, reject) => {
-    socket.once('error', reject);
-    socket.once('open', () => {
-      socket.off('error', reject);
-      // Errors after open show up as a close; the scenario counts what was not delivered.
-      socket.on('error', () => undefined);
-      baseline = { sent: tcp?.bytesWritten ?? 0, received: tcp?.bytesRead ?? 0 };
-      if (protocol === 'relay') resolveSynced();
-      else {
-        if (prefix !== undefined) send(hocuspocusAuth(docName));
-        send(syncFrame(prefix, STEP1, EMPTY_STATE_VECTOR));
+  let updatesSent = 0;
+  const sendSync = (socket: RawWebSocket, subType: number, payload: Uint8Array) => {
+    if (subType !== STEP1) updatesSent += 1;
+    socket.send(syncFrame(prefix, subType, payload));
+  };
+  const socket = await openRawWebSocket(`${options.baseUrl}/${path}${options.query ?? ''}`, {
+    onMessage(data, socket) {
+      if (protocol === 'relay') {
+        options.onMessage?.('update', data);
+        return;
       }
-      resolve({
-        synced,
-        sendUpdate: (update) => send(syncFrame(prefix, UPDATE, update)),
-        wireBytes: () => ({
-          sent: (tcp?.bytesWritten ?? 0) - baseline.sent,
-          received: (tcp?.bytesRead ?? 0) - baseline.received,
-        }),
-        closedWith: () => closedWith,
-        close() {
-          if (socket.readyState === WebSocket.CLOSED) return Promise.resolve();
-          socket.close();
-          return closed;
-        },
-      });
-    });
+      const { kind, syncStep1 } = classify(data, prefix !== undefined);
+      // The server asks for our state; a load client has none of its own before it starts writing.
+      if (syncStep1) sendSync(socket, STEP2, EMPTY_UPDATE);
+      if (kind === 'sync-step-2') resolveSynced();
+      options.onMessage?.(kind, data);
+    },
+    // Errors after open show up as a close; the scenario counts what was not delivered.
+    onClose(code, reason) {
+      closedWith = `${code} ${reason}`;
+    },
   });
+  if (protocol === 'relay') resolveSynced();
+  else {
+    if (prefix !== undefined) socket.send(hocuspocusAuth(docName));
+    sendSync(socket, STEP1, EMPTY_STATE_VECTOR);
+  }
+  return {
+    synced,
+    sendUpdate: (update) => sendSync(socket, UPDATE, update),
+    get updatesSent() {
+      return updatesSent;
+    },
+    wireBytes: socket.wireBytes,
+    closedWith: () => closedWith,
+    close: socket.close,
+  };
 }
 
 /** Opens `count` clients, at most `concurrency` handshakes at a time (the listen backlog is finite). */
@@ -191,6 +177,12 @@ export function readUpdatePayload(frame: Buffer, protocol: WireProtocol): Uint8A
   if (decoding.readVarUint(decoder) !== SYNC) return undefined;
   const subType = decoding.readVarUint(decoder);
   return subType === STEP2 || subType === UPDATE ? decoding.readVarUint8Array(decoder) : undefined;
+}
+
+/** The sequence number of Weft's durable-ack message `frame` (y-protocols framing). */
+export function readDurableAck(frame: Buffer): number | undefined {
+  const decoder = decoding.createDecoder(frame);
+  return decoding.readVarUint(decoder) === WEFT_DURABLE_ACK ? decoding.readVarUint(decoder) : undefined;
 }
 
 /** The sync frame a relay forwards and a greeting file holds: SyncStep2 with `update`. */

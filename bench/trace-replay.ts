@@ -72,7 +72,8 @@ async function replayOnce(target: ServerTarget, config: BenchConfig, plan: Repla
         if (kind !== 'update' && kind !== 'sync-step-2') return;
         const update = readUpdatePayload(frame, target.protocol);
         if (update === undefined) return;
-        Y.applyUpdate(readerDoc, update);
+        // Copied: the frame is a view into the load client's read buffer, and Yjs may keep views.
+        Y.applyUpdate(readerDoc, update.slice());
         const clock = Y.getState(readerDoc.store, plan.writerClient);
         while (seen < plan.clockAfter.length && (plan.clockAfter[seen] as number) <= clock) seen++;
         wake();
