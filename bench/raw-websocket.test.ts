@@ -1,8 +1,10 @@
 // The load generator's own WebSocket client against a real `ws` server: framing of every length
 // class, frames split across TCP reads, fragmented messages, ping, both closing handshakes, wire
 // byte counts, and a refused upgrade.
+import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer as createTcpServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { openRawWebSocket, type RawWebSocket } from './raw-websocket.ts';
@@ -65,6 +67,42 @@ describe('openRawWebSocket', () => {
     await got.next(sent.length);
     expect(got.messages.map((message) => message.length)).toEqual(sizes);
     expect(got.messages.map((message, i) => message.equals(sent[i] as Buffer))).toEqual(sizes.map(() => true));
+  });
+
+  it('reassembles a frame whose header and payload arrive in separate reads', async () => {
+    const payload = Buffer.from(Array.from({ length: 300 }, (_, i) => i & 0xff));
+    // Written by hand, so that every piece is its own TCP read: the header is split, and the
+    // payload's end shares a read with a whole second frame.
+    const server = createTcpServer((socket) => {
+      socket.setNoDelay(true);
+      socket.once('data', async (request) => {
+        const key = /sec-websocket-key: (\S+)/i.exec(request.toString('latin1'))?.[1] ?? '';
+        const accept = createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
+        const pieces = [
+          Buffer.concat([
+            Buffer.from(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n`),
+            Buffer.from(`Sec-WebSocket-Accept: ${accept}\r\n\r\n`),
+            Buffer.from([0x82]),
+          ]),
+          Buffer.from([126, 0x01]),
+          Buffer.concat([Buffer.from([0x2c]), payload.subarray(0, 100)]),
+          Buffer.concat([payload.subarray(100), Buffer.from([0x82, 3]), Buffer.from('abc')]),
+        ];
+        for (const piece of pieces) {
+          socket.write(piece);
+          await sleep(20);
+        }
+        socket.end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise((done) => server.close(done)));
+    const got = receiver();
+    const socket = await openRawWebSocket(`ws://127.0.0.1:${(server.address() as AddressInfo).port}`, got);
+    cleanups.push(() => socket.close());
+    await got.next(2);
+    expect(got.messages[0]?.equals(payload)).toBe(true);
+    expect(String(got.messages[1])).toBe('abc');
   });
 
   it('delivers a message sent with the upgrade, and joins a fragmented one', async () => {

@@ -31,9 +31,30 @@ const OPCODE_BINARY = 0x2;
 const OPCODE_CLOSE = 0x8;
 const OPCODE_PING = 0x9;
 const OPCODE_PONG = 0xa;
-/** One read lands here; a frame split across reads is copied out until it is whole. */
-const READ_BUFFER_BYTES = 256 * 1024;
+/** Each read lands here; a frame split across reads is copied into a buffer of its own size. */
+const READ_BUFFER_BYTES = 16 * 1024;
 const HEADER_END = Buffer.from('\r\n\r\n');
+
+/** Header bytes of a server frame, from its second byte (no mask: servers never mask). */
+function headerBytes(second: number): number {
+  const length = second & 0x7f;
+  return length < 126 ? 2 : length === 126 ? 4 : 10;
+}
+
+/** The whole size (header and payload) of the frame at `at`, or undefined while its header is incomplete. */
+function frameBytes(data: Buffer, at: number): number | undefined {
+  const available = data.length - at;
+  if (available < 2) return undefined;
+  const header = headerBytes(data[at + 1] as number);
+  if (available < header) return undefined;
+  const length =
+    header === 2
+      ? (data[at + 1] as number) & 0x7f
+      : header === 4
+        ? data.readUInt16BE(at + 2)
+        : Number(data.readBigUInt64BE(at + 2));
+  return header + length;
+}
 
 /** A masked client frame (RFC 6455 §5.3: every client frame is masked, with a fresh key). */
 function clientFrame(opcode: number, payload: Uint8Array): Buffer {
@@ -74,8 +95,10 @@ export function openRawWebSocket(url: string, handlers: RawWebSocketHandlers): P
   let closing = false;
   let closed: { code: number; reason: string } | undefined;
   let baseline = { sent: 0, received: 0 };
-  /** Bytes of a frame (or of the HTTP response) that the last read did not finish. */
+  /** The start of a frame whose header, or of the HTTP response, that the last read did not finish. */
   let partial: Buffer | undefined;
+  /** A frame whose size is known but whose bytes have not all arrived. */
+  let assembling: { frame: Buffer; filled: number } | undefined;
   /** A fragmented message's earlier fragments. */
   let fragments: Buffer[] = [];
   let settleOpen: { resolve(socket: RawWebSocket): void; reject(error: Error): void } | undefined;
@@ -110,41 +133,42 @@ export function openRawWebSocket(url: string, handlers: RawWebSocketHandlers): P
     }
   };
 
-  /** Parses whole frames from `data`; returns the offset of the first incomplete one. */
-  const readFrames = (data: Buffer): number => {
-    let at = 0;
-    while (data.length - at >= 2) {
-      const first = data[at] as number;
-      const second = data[at + 1] as number;
-      if ((second & 0x80) !== 0) {
-        fail('the server sent a masked frame');
-        return data.length;
-      }
-      let length = second & 0x7f;
-      let header = 2;
-      if (length === 126) {
-        if (data.length - at < 4) break;
-        length = data.readUInt16BE(at + 2);
-        header = 4;
-      } else if (length === 127) {
-        if (data.length - at < 10) break;
-        length = Number(data.readBigUInt64BE(at + 2));
-        header = 10;
-      }
-      if (data.length - at < header + length) break;
-      const payload = data.subarray(at + header, at + header + length);
-      at += header + length;
-      const opcode = first & 0x0f;
-      const fin = (first & 0x80) !== 0;
-      if (opcode >= OPCODE_CLOSE) onControl(opcode, payload);
-      else if (!fin) fragments.push(Buffer.from(payload));
-      else if (opcode === OPCODE_CONTINUATION) {
-        const whole = Buffer.concat([...fragments, payload]);
-        fragments = [];
-        handlers.onMessage(whole, api);
-      } else handlers.onMessage(payload, api);
+  /** Handles one whole frame (header and payload). */
+  const onFrame = (frame: Buffer) => {
+    const first = frame[0] as number;
+    const second = frame[1] as number;
+    if ((second & 0x80) !== 0) {
+      fail('the server sent a masked frame');
+      return;
     }
-    return at;
+    const payload = frame.subarray(headerBytes(second));
+    const opcode = first & 0x0f;
+    if (opcode >= OPCODE_CLOSE) onControl(opcode, payload);
+    else if ((first & 0x80) === 0) fragments.push(Buffer.from(payload));
+    else if (opcode === OPCODE_CONTINUATION) {
+      const whole = Buffer.concat([...fragments, payload]);
+      fragments = [];
+      handlers.onMessage(whole, api);
+    } else handlers.onMessage(payload, api);
+  };
+
+  /** Handles every whole frame in `data`; keeps the incomplete rest for the next read. */
+  const readFrames = (data: Buffer) => {
+    let at = 0;
+    for (let size = frameBytes(data, at); size !== undefined && at + size <= data.length; size = frameBytes(data, at)) {
+      onFrame(data.subarray(at, at + size));
+      at += size;
+      if (closed !== undefined) return;
+    }
+    if (at === data.length) return;
+    const rest = data.subarray(at);
+    const size = frameBytes(data, at);
+    if (size === undefined) partial = Buffer.from(rest);
+    else {
+      // Sized once, filled by the reads to come: a large frame is not copied again on every read.
+      const frame = Buffer.allocUnsafe(size);
+      assembling = { frame, filled: rest.copy(frame) };
+    }
   };
 
   /** Reads the HTTP response; returns where frames begin, or -1 while the headers are incomplete. */
@@ -169,6 +193,15 @@ export function openRawWebSocket(url: string, handlers: RawWebSocketHandlers): P
   const readBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
   const onRead = (bytes: number): boolean => {
     let data = readBuffer.subarray(0, bytes);
+    if (assembling !== undefined) {
+      const { frame } = assembling;
+      const taken = data.copy(frame, assembling.filled);
+      assembling.filled += taken;
+      if (assembling.filled < frame.length) return true;
+      assembling = undefined;
+      onFrame(frame);
+      data = data.subarray(taken);
+    }
     if (partial !== undefined) {
       data = Buffer.concat([partial, data]);
       partial = undefined;
@@ -181,8 +214,7 @@ export function openRawWebSocket(url: string, handlers: RawWebSocketHandlers): P
         return true;
       }
     }
-    if (upgraded && closed === undefined) at += readFrames(data.subarray(at));
-    if (at < data.length && closed === undefined) partial = Buffer.from(data.subarray(at));
+    if (upgraded && closed === undefined) readFrames(data.subarray(at));
     return true;
   };
 
