@@ -60,8 +60,8 @@ function frameBytes(data: Buffer, at: number): number | undefined {
 function clientFrame(opcode: number, payload: Uint8Array): Buffer {
   const length = payload.length;
   const lengthBytes = length < 126 ? 0 : length <= 0xffff ? 2 : 8;
-  const headerBytes = 2 + lengthBytes + 4;
-  const frame = Buffer.allocUnsafe(headerBytes + length);
+  const payloadAt = 2 + lengthBytes + 4;
+  const frame = Buffer.allocUnsafe(payloadAt + length);
   frame[0] = 0x80 | opcode;
   if (lengthBytes === 0) frame[1] = 0x80 | length;
   else if (lengthBytes === 2) {
@@ -73,7 +73,7 @@ function clientFrame(opcode: number, payload: Uint8Array): Buffer {
   }
   const mask = randomBytes(4);
   mask.copy(frame, 2 + lengthBytes);
-  for (let i = 0; i < length; i++) frame[headerBytes + i] = (payload[i] as number) ^ (mask[i & 3] as number);
+  for (let i = 0; i < length; i++) frame[payloadAt + i] = (payload[i] as number) ^ (mask[i & 3] as number);
   return frame;
 }
 
@@ -95,7 +95,7 @@ export function openRawWebSocket(url: string, handlers: RawWebSocketHandlers): P
   let closing = false;
   let closed: { code: number; reason: string } | undefined;
   let baseline = { sent: 0, received: 0 };
-  /** The start of a frame whose header, or of the HTTP response, that the last read did not finish. */
+  /** What the last read left unfinished: the start of the HTTP response, or a frame's partial header. */
   let partial: Buffer | undefined;
   /** A frame whose size is known but whose bytes have not all arrived. */
   let assembling: { frame: Buffer; filled: number } | undefined;
