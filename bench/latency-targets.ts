@@ -43,43 +43,65 @@ export function weftTarget(
         [],
         runs === 'source', // Weft's built JavaScript unless asked otherwise, as in targets.ts
       );
-      const probes: Probe[] = [];
-      const clients: LoadClient[] = [];
-      for (let i = 0; i < writers; i++) {
-        // Waiting messages by number, in send order (Map keeps insertion order).
-        const waiting = new Map<number, () => void>();
-        const client = await connectLoadClient({
-          protocol: 'y-protocols',
-          baseUrl: server.url,
-          docName: DOC_NAME,
-          query: '?weft=ack',
-          onMessage(kind, frame) {
-            const acked = kind === 'ack' ? (readDurableAck(frame) ?? 0) : 0;
-            for (const [seq, resolve] of waiting) {
-              if (seq > acked) break;
-              waiting.delete(seq);
-              resolve();
-            }
-          },
-        });
-        await client.synced;
-        clients.push(client);
-        const write = createMarkerWriter();
-        probes.push(
-          () =>
-            new Promise<void>((resolve) => {
-              client.sendUpdate(write(client.updatesSent));
-              waiting.set(client.updatesSent, resolve);
-            }),
-        );
-      }
-      return {
-        probes,
-        async stop() {
-          await closeMany(clients);
-          await server.stop();
-        },
-      };
+      // Each message waits under its number on its socket; an ack covers every number up to its own.
+      return markerProbes(
+        server,
+        writers,
+        (waiting) =>
+          connectLoadClient({
+            protocol: 'y-protocols',
+            baseUrl: server.url,
+            docName: DOC_NAME,
+            query: '?weft=ack',
+            onMessage(kind, frame) {
+              const acked = kind === 'ack' ? (readDurableAck(frame) ?? 0) : 0;
+              for (const [seq, resolve] of waiting) {
+                if (seq > acked) break;
+                waiting.delete(seq);
+                resolve();
+              }
+            },
+          }),
+        (client) => client.updatesSent,
+      );
+    },
+  };
+}
+
+/**
+ * `writers` load clients on `server`, each a probe that sends one marker update and waits in its
+ * socket's `waiting` (in send order) under `keyOf` of what it sent, until `connect`'s message
+ * handler resolves it.
+ */
+async function markerProbes(
+  server: { stop(): Promise<void> },
+  writers: number,
+  connect: (waiting: Map<number, () => void>) => Promise<LoadClient>,
+  keyOf: (client: LoadClient, markerId: number) => number,
+): Promise<RunningTarget> {
+  const probes: Probe[] = [];
+  const clients: LoadClient[] = [];
+  let nextId = 1;
+  for (let i = 0; i < writers; i++) {
+    const waiting = new Map<number, () => void>();
+    const client = await connect(waiting);
+    await client.synced;
+    clients.push(client);
+    const write = createMarkerWriter();
+    probes.push(
+      () =>
+        new Promise<void>((resolve) => {
+          const id = nextId++;
+          client.sendUpdate(write(id));
+          waiting.set(keyOf(client, id), resolve);
+        }),
+    );
+  }
+  return {
+    probes,
+    async stop() {
+      await closeMany(clients);
+      await server.stop();
     },
   };
 }
@@ -167,50 +189,32 @@ export function peerAckTarget(
     ackMeans,
     async start(writers, directory) {
       const server = await target.start({ repoRoot, directory });
-      const probes: Probe[] = [];
-      const clients: LoadClient[] = [];
-      let nextId = 1;
-      for (let i = 0; i < writers; i++) {
-        // Acks of one socket arrive in send order; an echo names its marker.
-        const waiting = new Map<number, () => void>();
-        const client = await connectLoadClient({
-          protocol: target.protocol,
-          baseUrl: server.url,
-          docName: DOC_NAME,
-          onMessage(kind, frame) {
-            if (kind === 'ack') {
-              const [first] = waiting;
-              if (first) {
-                waiting.delete(first[0]);
-                first[1]();
+      // Acks of one socket arrive in send order; an echo names its marker.
+      return markerProbes(
+        server,
+        writers,
+        (waiting) =>
+          connectLoadClient({
+            protocol: target.protocol,
+            baseUrl: server.url,
+            docName: DOC_NAME,
+            onMessage(kind, frame) {
+              if (kind === 'ack') {
+                const [first] = waiting;
+                if (first) {
+                  waiting.delete(first[0]);
+                  first[1]();
+                }
+              } else if (kind === 'update') {
+                scanMarkers(frame, (id) => {
+                  waiting.get(id)?.();
+                  waiting.delete(id);
+                });
               }
-            } else if (kind === 'update') {
-              scanMarkers(frame, (id) => {
-                waiting.get(id)?.();
-                waiting.delete(id);
-              });
-            }
-          },
-        });
-        await client.synced;
-        clients.push(client);
-        const write = createMarkerWriter();
-        probes.push(
-          () =>
-            new Promise<void>((resolve) => {
-              const id = nextId++;
-              waiting.set(id, resolve);
-              client.sendUpdate(write(id));
-            }),
-        );
-      }
-      return {
-        probes,
-        async stop() {
-          await closeMany(clients);
-          await server.stop();
-        },
-      };
+            },
+          }),
+        (_, markerId) => markerId,
+      );
     },
   };
 }
