@@ -119,13 +119,15 @@ describe('openRawWebSocket', () => {
   });
 
   it('answers a ping with a pong carrying the same data', async () => {
-    let pong: Promise<Buffer> | undefined;
+    let answered: (data: Buffer) => void = () => {};
+    const pong = new Promise<Buffer>((resolve) => {
+      answered = resolve;
+    });
     const url = await serverWith((socket) => {
-      pong = new Promise((resolve) => socket.once('pong', resolve));
+      socket.once('pong', answered);
       socket.ping(Buffer.from('are you there'));
     });
     await open(url, receiver());
-    while (pong === undefined) await new Promise((resolve) => setTimeout(resolve, 1));
     expect(String(await pong)).toBe('are you there');
   });
 
