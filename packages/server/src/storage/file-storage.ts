@@ -93,6 +93,8 @@ export async function createFileStorage(options: FileStorageOptions): Promise<Do
   await mkdir(docsDirectory, { recursive: true });
   const lock = await acquireDataDirLock(directory);
   const docs = new Map<string, Promise<DocFiles>>();
+  /** The documents of `docs` whose open has finished, for appends that need not wait a turn. */
+  const openDocs = new Map<string, DocFiles>();
   let closed = false;
 
   const directoryOf = (name: string) => {
@@ -178,9 +180,16 @@ export async function createFileStorage(options: FileStorageOptions): Promise<Do
     const opening = openDoc(name);
     const files = opening.then((opened) => opened.files);
     docs.set(name, files);
-    files.catch(() => {
-      if (docs.get(name) === files) docs.delete(name);
-    });
+    // Registered before any caller's continuation, so it runs first: an append that finds the
+    // document here can never be queued ahead of one that was waiting for the open.
+    files.then(
+      (opened) => {
+        if (docs.get(name) === files) openDocs.set(name, opened);
+      },
+      () => {
+        if (docs.get(name) === files) docs.delete(name);
+      },
+    );
     return opening;
   }
 
@@ -216,11 +225,15 @@ export async function createFileStorage(options: FileStorageOptions): Promise<Do
     await fsyncDirectory(docsDirectory);
   }
 
-  async function currentLog(files: DocFiles, synced: () => Promise<void>): Promise<OpenLog> {
+  /** The open log when it is the current generation's (so a batch is written at once), else opens it. */
+  function currentLog(files: DocFiles, synced: () => Promise<void>): OpenLog | Promise<OpenLog> {
+    return files.log?.generation === files.generation ? files.log : openLog(files, synced);
+  }
+
+  async function openLog(files: DocFiles, synced: () => Promise<void>): Promise<OpenLog> {
     // Read once: a compaction may bump the generation during the awaits below, and the handle must
     // be labelled with the generation of the file it actually opened.
     const generation = files.generation;
-    if (files.log?.generation === generation) return files.log;
     if (files.log !== undefined) {
       await synced();
       await files.log.handle.close();
@@ -277,13 +290,14 @@ export async function createFileStorage(options: FileStorageOptions): Promise<Do
       return (await register(name)).stored;
     },
 
-    async append(name, update) {
+    append(name, update) {
       // An empty update changes nothing, and a zero-length record would read back as damage.
-      if (update.length === 0) return;
+      if (update.length === 0) return Promise.resolve();
       // Encode (copy) before any await: the caller may reuse its buffer as soon as we return.
       const record = encodeRecord(update);
-      const files = await filesOf(name);
-      return files.commits.append(record);
+      const files = openDocs.get(name);
+      if (files !== undefined && !closed) return files.commits.append(record);
+      return filesOf(name).then((opened) => opened.commits.append(record));
     },
 
     async compact(name, snapshot) {
@@ -324,6 +338,7 @@ export async function createFileStorage(options: FileStorageOptions): Promise<Do
       await files.log?.handle.close();
       files.log = undefined;
       docs.delete(name);
+      openDocs.delete(name);
     },
 
     async close() {

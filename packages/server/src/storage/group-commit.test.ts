@@ -1,4 +1,5 @@
-import { type FileHandle, open, readFile } from 'node:fs/promises';
+import { fdatasync } from 'node:fs';
+import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { createTempDir } from '../../../../tests/helpers/temp-dir.ts';
@@ -13,23 +14,14 @@ interface HeldSync {
   fail(error: Error): void;
 }
 
-/** A real log file whose fdatasync calls wait for the test; every other call goes to the file. */
+/** A real log file, and an fdatasync that waits for the test before it really runs (or fails). */
 async function heldLog(path: string) {
-  const file = await open(path, 'a');
+  const handle = await open(path, 'a');
   const syncs: HeldSync[] = [];
-  const handle = new Proxy(file, {
-    get(target, key) {
-      if (key === 'datasync') {
-        return () =>
-          new Promise<void>((resolve, reject) => {
-            syncs.push({ finish: () => void target.datasync().then(resolve, reject), fail: reject });
-          });
-      }
-      const value = Reflect.get(target, key, target);
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  }) as FileHandle;
-  return { log: { handle, size: 0 } satisfies AppendLog, syncs, close: () => file.close() };
+  const datasync = (fd: number, done: (error: Error | null) => void) => {
+    syncs.push({ finish: () => fdatasync(fd, done), fail: done });
+  };
+  return { log: { handle, size: 0 } satisfies AppendLog, syncs, datasync, close: () => handle.close() };
 }
 
 /** Tracks whether a promise has settled, and how. */
@@ -66,7 +58,13 @@ async function setUp() {
   const path = join(dir.path, 'log.bin');
   const held = await heldLog(path);
   closeLog = held.close;
-  const commits = createGroupCommit({ name: 'd', logger: silentLogger, delayMs: 0, log: async () => held.log });
+  const commits = createGroupCommit({
+    name: 'd',
+    logger: silentLogger,
+    delayMs: 0,
+    log: async () => held.log,
+    datasync: held.datasync,
+  });
   const stored = async () => {
     const scan = scanRecords(await readFile(path));
     expect(scan.kind).toBe('clean');
