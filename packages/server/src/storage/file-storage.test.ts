@@ -203,6 +203,22 @@ describe('FileStorage on disk', () => {
     expect(await s.list()).toEqual(['named']);
   });
 
+  it('keeps the order of appends made on every microtask and turn while a document opens', async () => {
+    const s = await open();
+    await s.append('d', bytes(0, 0));
+    await s.release('d');
+    // An append to an open document skips the wait for the open: none may overtake one still waiting.
+    const appends: Promise<void>[] = [];
+    for (let i = 1; i <= 120; i++) {
+      appends.push(s.append('d', bytes(i)));
+      if (i % 10 === 0) await new Promise((resolve) => setImmediate(resolve));
+      else await Promise.resolve();
+    }
+    await Promise.all(appends);
+    const updates = (await s.load('d'))?.updates ?? [];
+    expect(updates.map((update) => update[0])).toEqual(Array.from({ length: 121 }, (_, i) => i));
+  });
+
   it('shares fsyncs between concurrent appends and acks every one', async () => {
     const s = await open();
     const appends = Array.from({ length: 500 }, (_, i) => s.append('d', bytes(i % 256, 1)));

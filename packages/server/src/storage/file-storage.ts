@@ -40,6 +40,13 @@ interface DocFiles {
   compacting: Promise<void>;
 }
 
+/** An append that waits for its document to open. */
+interface PendingAppend {
+  record: Buffer;
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
 interface RecoveredDoc {
   stored: StoredDoc;
   generation: number;
@@ -93,8 +100,10 @@ export async function createFileStorage(options: FileStorageOptions): Promise<Do
   await mkdir(docsDirectory, { recursive: true });
   const lock = await acquireDataDirLock(directory);
   const docs = new Map<string, Promise<DocFiles>>();
-  /** The documents of `docs` whose open has finished, for appends that need not wait a turn. */
+  /** The documents of `docs` whose open has finished: an append goes straight to its group commit. */
   const openDocs = new Map<string, DocFiles>();
+  /** Appends made while their document opens, in call order; the open hands them on before any later one. */
+  const appendsWhileOpening = new Map<string, PendingAppend[]>();
   let closed = false;
 
   const directoryOf = (name: string) => {
@@ -179,15 +188,19 @@ export async function createFileStorage(options: FileStorageOptions): Promise<Do
   function register(name: string): ReturnType<typeof openDoc> {
     const opening = openDoc(name);
     const files = opening.then((opened) => opened.files);
+    const waiting: PendingAppend[] = [];
     docs.set(name, files);
-    // Registered before any caller's continuation, so it runs first: an append that finds the
-    // document here can never be queued ahead of one that was waiting for the open.
+    appendsWhileOpening.set(name, waiting);
     files.then(
       (opened) => {
-        if (docs.get(name) === files) openDocs.set(name, opened);
+        appendsWhileOpening.delete(name);
+        openDocs.set(name, opened);
+        for (const { record, resolve, reject } of waiting) opened.commits.append(record).then(resolve, reject);
       },
-      () => {
-        if (docs.get(name) === files) docs.delete(name);
+      (error: unknown) => {
+        appendsWhileOpening.delete(name);
+        docs.delete(name);
+        for (const { reject } of waiting) reject(error);
       },
     );
     return opening;
@@ -295,9 +308,12 @@ export async function createFileStorage(options: FileStorageOptions): Promise<Do
       if (update.length === 0) return Promise.resolve();
       // Encode (copy) before any await: the caller may reuse its buffer as soon as we return.
       const record = encodeRecord(update);
+      if (closed) return Promise.reject(new WeftError('server-closed', 'storage is closed'));
       const files = openDocs.get(name);
-      if (files !== undefined && !closed) return files.commits.append(record);
-      return filesOf(name).then((opened) => opened.commits.append(record));
+      if (files !== undefined) return files.commits.append(record);
+      if (!docs.has(name)) void register(name).catch(() => undefined);
+      const waiting = appendsWhileOpening.get(name) as PendingAppend[];
+      return new Promise((resolve, reject) => waiting.push({ record, resolve, reject }));
     },
 
     async compact(name, snapshot) {
