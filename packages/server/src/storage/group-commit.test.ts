@@ -62,7 +62,7 @@ async function setUp() {
     name: 'd',
     logger: silentLogger,
     delayMs: 0,
-    log: async () => held.log,
+    log: () => held.log,
     datasync: held.datasync,
   });
   const stored = async () => {
