@@ -137,6 +137,20 @@ it('a failed fdatasync fails every batch after it, cuts the log back, and append
   expect(await stored()).toEqual([[1], [4]]);
 });
 
+it('a batch queued when an fdatasync fails waits for the cut-back and is then written', async () => {
+  const { commits, syncs, stored } = await setUp();
+  const first = watch(commits.append(record(1)));
+  await waitFor(() => syncs.length === 1, 'the first fdatasync');
+  // Queued for the next turn; the failure lands before that turn, while the cut-back is still to come.
+  const second = commits.append(record(2));
+  syncs[0]?.fail(new Error('EIO'));
+  await waitFor(() => syncs.length === 2, 'the second batch, after the cut-back');
+  syncs[1]?.finish();
+  await second;
+  expect(first.settled).toBe('rejected');
+  expect(await stored()).toEqual([[2]]);
+});
+
 it('a batch that fails after an earlier one succeeded is cut back alone', async () => {
   const { commits, syncs, stored } = await setUp();
   const first = commits.append(record(1));
