@@ -208,8 +208,8 @@ export async function createFileStorage(options: FileStorageOptions): Promise<Do
 
   function filesOf(name: string): Promise<DocFiles> {
     if (closed) return Promise.reject(new WeftError('server-closed', 'storage is closed'));
-    // Every caller must await the very same promise: appends are queued in the order their
-    // continuations run, and that order is only guaranteed for continuations of one promise.
+    // Starts the open unless one runs. Every caller gets the same promise, whose first reaction
+    // (registered in `register`) hands on the appends that waited for the open.
     if (!docs.has(name)) void register(name).catch(() => undefined);
     return docs.get(name) as Promise<DocFiles>;
   }
@@ -311,7 +311,8 @@ export async function createFileStorage(options: FileStorageOptions): Promise<Do
       if (closed) return Promise.reject(new WeftError('server-closed', 'storage is closed'));
       const files = openDocs.get(name);
       if (files !== undefined) return files.commits.append(record);
-      if (!docs.has(name)) void register(name).catch(() => undefined);
+      // Not open yet: wait in the document's list (starting the open if none runs).
+      void filesOf(name);
       const waiting = appendsWhileOpening.get(name) as PendingAppend[];
       return new Promise((resolve, reject) => waiting.push({ record, resolve, reject }));
     },

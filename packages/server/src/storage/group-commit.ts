@@ -157,12 +157,13 @@ export function createGroupCommit(options: GroupCommitOptions): GroupCommit {
         queue = records.concat(queue);
         return;
       }
+      if (bytes.length <= SYNC_WRITE_MAX_BYTES) {
+        appendNow(records, log, bytes);
+        return;
+      }
       start = { log, start: log.size };
-      const written =
-        bytes.length <= SYNC_WRITE_MAX_BYTES
-          ? writeSync(log.handle.fd, bytes, 0, bytes.length)
-          : (await log.handle.write(bytes, 0, bytes.length)).bytesWritten;
-      startSync(records, start, bytes.length, written);
+      const { bytesWritten } = await log.handle.write(bytes, 0, bytes.length);
+      startSync(records, start, bytes.length, bytesWritten);
     } catch (error) {
       fail(records, start, error);
     }
