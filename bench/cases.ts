@@ -1,3 +1,4 @@
+import type { StealGuard } from './host-steal.ts';
 import { median } from './stats.ts';
 
 /** What every scenario gets from run.ts (the environment is read there and only there). */
@@ -17,6 +18,8 @@ export interface BenchConfig {
   weftSource: string;
   /** BENCH_CPU_PROF=<dir>: run Weft and the relay under node --cpu-prof there, once. */
   cpuProfDir: string | undefined;
+  /** Repeats a case the VM's host disturbed (host-steal.ts); one for the whole run, so its attempts go to the JSON. */
+  steal: StealGuard;
 }
 
 /** mulberry32: a small seeded PRNG, so a run's case order can be reproduced. */
@@ -43,11 +46,11 @@ function shuffled<T>(items: readonly T[], random: () => number): T[] {
 /**
  * Runs every case `repetitions` times, each round in a fresh shuffled order (so a noisy moment of
  * the machine, or the garbage of the previous case, does not always hit the same one). Results are
- * returned per case, in repetition order.
+ * returned per case, in repetition order. With `steal`, a case the host disturbed is run again at once.
  */
 export async function runShuffled<C extends { id: string }, R>(
   cases: readonly C[],
-  config: Pick<BenchConfig, 'repetitions' | 'seed'>,
+  config: Pick<BenchConfig, 'repetitions' | 'seed'> & Partial<Pick<BenchConfig, 'steal'>>,
   label: string,
   run: (item: C, repetition: number) => Promise<R>,
 ): Promise<Map<string, R[]>> {
@@ -55,7 +58,8 @@ export async function runShuffled<C extends { id: string }, R>(
   const results = new Map<string, R[]>(cases.map((item) => [item.id, []]));
   for (let repetition = 0; repetition < config.repetitions; repetition++) {
     for (const item of shuffled(cases, random)) {
-      const result = await run(item, repetition);
+      const measure = () => run(item, repetition);
+      const result = await (config.steal ? config.steal.run(label, measure) : measure());
       results.get(item.id)?.push(result);
     }
   }

@@ -76,7 +76,9 @@ export async function runDurableAckLatency(config: BenchConfig): Promise<Scenari
   const runs = list.map((): OpenLoopResult[] => []);
   // One target at a time, so they never share the CPU or the disk.
   for (let round = 0; round < rounds; round++) {
-    for (const [i, target] of list.entries()) runs[i]?.push(await measureOnce(target, config.tempRoot, loop));
+    for (const [i, target] of list.entries()) {
+      runs[i]?.push(await config.steal.run('durable-ack-latency', () => measureOnce(target, config.tempRoot, loop)));
+    }
   }
   const results = list.map((target, i) => combineRuns(target, runs[i] ?? [], loop));
   return {

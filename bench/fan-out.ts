@@ -73,7 +73,7 @@ export async function runFanOut(
   };
 }
 
-export const deliveryNotes = [
+export const deliveryNotes: readonly string[] = [
   'Weft writes every update to its FileStorage log and fsyncs it (group commit) before acknowledging; the peers keep documents in memory only (that is their default).',
   'Server CPU is user + system time of the server process from /proc/<pid>/stat over the measured window, as a share of one core; "CPU µs/delivery" divides it by the deliveries measured.',
   "Load-gen CPU is the load process's own CPU over the same window; above 80% of its one core a row is flagged client-bound: its latencies then include the generator's queueing.",

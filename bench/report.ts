@@ -14,7 +14,7 @@ export interface ScenarioReport {
   /** Why the scenario did not run, when it did not. */
   skipped?: string;
   /** Notes printed under the table. */
-  notes: string[];
+  notes: readonly string[];
   /** Raw numbers for docs/benchmarks.json. */
   raw: unknown;
   /** A panel of docs/benchmarks.svg. */

@@ -18,6 +18,7 @@ import { runCompaction } from './compaction.ts';
 import { runDurableAckLatency } from './durable-ack-latency.ts';
 import { runFanOut } from './fan-out.ts';
 import { renderGoals } from './goals.ts';
+import { createStealGuard, stealGuardDefaults } from './host-steal.ts';
 import { runIdleMemory } from './idle-memory.ts';
 import { runJoinStorm } from './join-storm.ts';
 import { runLongRun } from './long-run.ts';
@@ -194,6 +195,7 @@ async function main(): Promise<void> {
     repetitions: Number(process.env.BENCH_REPETITIONS ?? 3),
     seed: Number(process.env.SEED ?? Math.floor(Math.random() * 2 ** 31)),
     cpuProfDir: process.env.BENCH_CPU_PROF,
+    steal: createStealGuard({ log: (line) => console.log(line) }),
   };
   const machine = await describeMachine(repoRoot, tempRoot);
   console.log(`${machine.cpu} × ${machine.cores}, Node ${machine.node}, yjs ${machine.yjs}, ws ${machine.ws}`);
@@ -215,8 +217,13 @@ async function main(): Promise<void> {
               ),
             ]
           : await scenario.run(config, trace);
-      for (const report of produced) console.log(`\n${renderScenario(report)}\n`);
-      reports.push(...produced);
+      for (const report of produced) {
+        // A new array: scenarios may share one notes array between their reports.
+        const stealNote = config.steal.note(report.id);
+        const noted = stealNote ? { ...report, notes: [...report.notes, stealNote] } : report;
+        console.log(`\n${renderScenario(noted)}\n`);
+        reports.push(noted);
+      }
     }
     if (config.cpuProfDir) reports.push(await runProfiles(config, config.cpuProfDir));
     const date = new Date().toISOString();
@@ -227,7 +234,16 @@ async function main(): Promise<void> {
     await writeFile(join(out, 'benchmarks.md'), renderDocument(machine, date, config, reports, fixes));
     await writeFile(join(out, 'benchmarks.svg'), renderCharts(reports));
     const raw = Object.fromEntries(reports.map((report) => [report.id, report.raw]));
-    const json = { date, quick, seed: config.seed, repetitions: config.repetitions, machine, scenarios: raw };
+    const hostSteal = { ...stealGuardDefaults, attempts: config.steal.attempts() };
+    const json = {
+      date,
+      quick,
+      seed: config.seed,
+      repetitions: config.repetitions,
+      machine,
+      hostSteal,
+      scenarios: raw,
+    };
     await writeFile(join(out, 'benchmarks.json'), `${JSON.stringify(json, null, 2)}\n`);
     console.log(`wrote ${out}/benchmarks.md, .json and .svg`);
   } finally {
