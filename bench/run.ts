@@ -155,6 +155,8 @@ function renderDocument(
     `- Weft: ${config.weftSource}`,
     `- Temp files and fsyncs: ${machine.benchDisk}`,
     `- Repetitions per case: ${config.repetitions} (plus a warm-up inside each), order shuffled with SEED=${config.seed}`,
+    `- A run during which the VM's host stole more than ${stealGuardDefaults.limit * 100}% of the CPU time is run again (up to ${stealGuardDefaults.attempts}`,
+    "  attempts, least disturbed kept); each scenario's notes give its kept runs' steal, benchmarks.json every attempt.",
     '- Compression (permessage-deflate) is off on every server and client.',
     '- Weft runs with its default durable FileStorage in a temp dir on the disk above; the peers keep documents',
     '  in memory only (they have no durability by default), so every Weft row pays for a fsynced log they skip.',
