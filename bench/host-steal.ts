@@ -68,8 +68,8 @@ export function createStealGuard(options: StealGuardOptions = {}): StealGuard {
   const history: StealAttempt[] = [];
 
   return {
-    async run(label, measure) {
-      const tried: { result: Awaited<ReturnType<typeof measure>>; attempt: StealAttempt }[] = [];
+    async run<R>(label: string, measure: () => Promise<R>) {
+      const tried: { result: R; attempt: StealAttempt }[] = [];
       for (let attempt = 1; ; attempt++) {
         const before = read();
         const result = await measure();

@@ -139,7 +139,7 @@ function renderDocument(
     'WebSocket client that parses frames straight off TCP (bench/raw-websocket.ts).',
     "The harness's own tests (`bench/*.test.ts`, part of `pnpm test`) run its load generator against all four servers",
     'and against one that forwards nothing (every delivery counted as lost), get an acknowledgement from every',
-    "durable-ack target, and check the harness's percentiles, open-loop schedule, seeded case order and goal verdicts.",
+    "durable-ack target, and check the harness's percentiles, open-loop schedule, seeded case order, steal repeats and goal verdicts.",
     '',
     ...(config.quick
       ? [
