@@ -59,7 +59,7 @@ export async function runShuffled<C extends { id: string }, R>(
   for (let repetition = 0; repetition < config.repetitions; repetition++) {
     for (const item of shuffled(cases, random)) {
       const measure = () => run(item, repetition);
-      const result = await (config.steal ? config.steal.run(label, measure) : measure());
+      const result = await (config.steal ? config.steal.run(label, item.id, measure) : measure());
       results.get(item.id)?.push(result);
     }
   }

@@ -77,7 +77,8 @@ export async function runDurableAckLatency(config: BenchConfig): Promise<Scenari
   // One target at a time, so they never share the CPU or the disk.
   for (let round = 0; round < rounds; round++) {
     for (const [i, target] of list.entries()) {
-      runs[i]?.push(await config.steal.run('durable-ack-latency', () => measureOnce(target, config.tempRoot, loop)));
+      const measure = () => measureOnce(target, config.tempRoot, loop);
+      runs[i]?.push(await config.steal.run('durable-ack-latency', target.name, measure));
     }
   }
   const results = list.map((target, i) => combineRuns(target, runs[i] ?? [], loop));

@@ -17,9 +17,9 @@ describe('host steal guard', () => {
   it('keeps a quiet run at once', async () => {
     const guard = createStealGuard({ read: scriptedHost([10]) });
     let runs = 0;
-    expect(await guard.run('fan-out-50', async () => ++runs)).toBe(1);
-    expect(guard.attempts()).toEqual([{ label: 'fan-out-50', steal: 0.01, kept: true }]);
-    expect(guard.note('fan-out-50')).toContain('1.0%. 0 run(s) were repeated');
+    expect(await guard.run('fan-out-50', 'weft', async () => ++runs)).toBe(1);
+    expect(guard.attempts()).toEqual([{ label: 'fan-out-50', item: 'weft', steal: 0.01, kept: true }]);
+    expect(guard.note('fan-out-50')).toContain('in the kept runs: weft 1.0%. A run is repeated');
     expect(guard.note('many-documents')).toBeUndefined();
   });
 
@@ -27,22 +27,22 @@ describe('host steal guard', () => {
     const lines: string[] = [];
     const guard = createStealGuard({ read: scriptedHost([400, 20, 0]), log: (line) => lines.push(line) });
     let runs = 0;
-    expect(await guard.run('ramp', async () => ++runs)).toBe(2);
+    expect(await guard.run('ramp', 'relay', async () => ++runs)).toBe(2);
     expect(runs).toBe(2);
     expect(guard.attempts().map((attempt) => [attempt.steal, attempt.kept])).toEqual([
       [0.4, false],
       [0.02, true],
     ]);
-    expect(lines).toEqual(['  ramp: host steal 40.0% > 5.0%, running it again']);
-    expect(guard.note('ramp')).toContain('2.0%. 1 run(s) were repeated');
+    expect(lines).toEqual(['  ramp relay: host steal 40.0% > 5.0%, running it again']);
+    expect(guard.note('ramp')).toContain('relay 2.0% (1 repeated).');
   });
 
   it('stops after the last attempt and keeps the least disturbed, saying it is still above the limit', async () => {
     const guard = createStealGuard({ read: scriptedHost([300, 90, 200, 0]), attempts: 3 });
     let runs = 0;
-    expect(await guard.run('join-storm', async () => ++runs)).toBe(2);
+    expect(await guard.run('join-storm', 'hocuspocus', async () => ++runs)).toBe(2);
     expect(runs).toBe(3);
-    expect(guard.note('join-storm')).toContain('9.0%. 2 run(s) were repeated');
+    expect(guard.note('join-storm')).toContain('hocuspocus 9.0% (2 repeated).');
     expect(guard.note('join-storm')).toContain('1 kept run(s) are still above it');
   });
 
@@ -59,6 +59,8 @@ describe('host steal guard', () => {
     expect(calls[1]).toBe(calls[2]);
     expect([...results.values()].map((kept) => kept.length)).toEqual([2, 2]);
     expect([...results.values()].flat()).not.toContain(2);
+    const [first, second] = [calls[0], calls[1]];
+    expect(guard.note('label')).toContain(`: ${first} 0.0% / 0.0%; ${second} 0.0% / 0.0% (1 repeated).`);
   });
 
   it('reads this machine’s /proc/stat', () => {

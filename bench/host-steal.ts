@@ -31,9 +31,10 @@ export interface StealGuardOptions {
   log?: (line: string) => void;
 }
 
-/** One attempt at one case: which scenario, how much was stolen, whether its result was kept. */
+/** One attempt at one case: which scenario and server, how much was stolen, whether its result was kept. */
 export interface StealAttempt {
   label: string;
+  item: string;
   steal: number;
   kept: boolean;
 }
@@ -41,10 +42,10 @@ export interface StealAttempt {
 /** Runs measurements and repeats the ones the host disturbed. */
 export interface StealGuard {
   /** Runs `measure`, again while the host stole more than the limit (up to the attempts), and keeps the least disturbed. */
-  run<R>(label: string, measure: () => Promise<R>): Promise<R>;
+  run<R>(label: string, item: string, measure: () => Promise<R>): Promise<R>;
   /** Every attempt so far, for the raw JSON. */
   attempts(): StealAttempt[];
-  /** One line for a scenario's notes, or undefined when none of its cases ran through the guard. */
+  /** One line for a scenario's notes, per server, or undefined when none of its cases ran through the guard. */
   note(label: string): string | undefined;
 }
 
@@ -59,7 +60,7 @@ const percent = (share: number) => `${(share * 100).toFixed(1)}%`;
  *
  * @example
  * const steal = createStealGuard({ log: console.log })
- * const result = await steal.run('fan-out-50', () => measureTargetOnce(target, config, shape, loop))
+ * const result = await steal.run('fan-out-50', target.id, () => measureTargetOnce(target, config, shape, loop))
  */
 export function createStealGuard(options: StealGuardOptions = {}): StealGuard {
   const limit = options.limit ?? stealGuardDefaults.limit;
@@ -68,18 +69,19 @@ export function createStealGuard(options: StealGuardOptions = {}): StealGuard {
   const history: StealAttempt[] = [];
 
   return {
-    async run<R>(label: string, measure: () => Promise<R>) {
+    async run<R>(label: string, item: string, measure: () => Promise<R>) {
       const tried: { result: R; attempt: StealAttempt }[] = [];
       for (let attempt = 1; ; attempt++) {
         const before = read();
         const result = await measure();
         const after = read();
         const elapsed = after.total - before.total;
-        const record = { label, steal: elapsed > 0 ? (after.steal - before.steal) / elapsed : 0, kept: false };
+        const steal = elapsed > 0 ? (after.steal - before.steal) / elapsed : 0;
+        const record = { label, item, steal, kept: false };
         history.push(record);
         tried.push({ result, attempt: record });
         if (record.steal <= limit || attempt >= maxAttempts) break;
-        options.log?.(`  ${label}: host steal ${percent(record.steal)} > ${percent(limit)}, running it again`);
+        options.log?.(`  ${label} ${item}: host steal ${percent(steal)} > ${percent(limit)}, running it again`);
       }
       const best = tried.reduce((a, b) => (b.attempt.steal < a.attempt.steal ? b : a));
       best.attempt.kept = true;
@@ -91,12 +93,16 @@ export function createStealGuard(options: StealGuardOptions = {}): StealGuard {
     note(label) {
       const mine = history.filter((attempt) => attempt.label === label);
       if (mine.length === 0) return undefined;
-      const kept = mine.filter((attempt) => attempt.kept).map((attempt) => attempt.steal);
-      const over = kept.filter((steal) => steal > limit).length;
+      const items = [...new Set(mine.map((attempt) => attempt.item))].map((item) => {
+        const its = mine.filter((attempt) => attempt.item === item);
+        const kept = its.filter((attempt) => attempt.kept).map((attempt) => percent(attempt.steal));
+        const repeated = its.length - kept.length;
+        return `${item} ${kept.join(' / ')}${repeated > 0 ? ` (${repeated} repeated)` : ''}`;
+      });
+      const over = mine.filter((attempt) => attempt.kept && attempt.steal > limit).length;
       return (
-        `Host steal (CPU time the hypervisor gave to other guests) during the kept runs: ` +
-        `${kept.map(percent).join(', ')}. ${mine.length - kept.length} run(s) were repeated because steal passed ` +
-        `${percent(limit)} (up to ${maxAttempts} attempts, least disturbed kept)` +
+        `Host steal (CPU time the hypervisor gave to other guests) in the kept runs: ${items.join('; ')}. ` +
+        `A run is repeated while steal passes ${percent(limit)}, up to ${maxAttempts} attempts, and the least disturbed is kept` +
         (over > 0 ? `; ${over} kept run(s) are still above it.` : '.')
       );
     },
