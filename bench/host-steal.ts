@@ -80,7 +80,7 @@ export function createStealGuard(options: StealGuardOptions = {}): StealGuard {
         const record = { label, item, steal, kept: false };
         history.push(record);
         tried.push({ result, attempt: record });
-        if (record.steal <= limit || attempt >= maxAttempts) break;
+        if (steal <= limit || attempt >= maxAttempts) break;
         options.log?.(`  ${label} ${item}: host steal ${percent(steal)} > ${percent(limit)}, running it again`);
       }
       const best = tried.reduce((a, b) => (b.attempt.steal < a.attempt.steal ? b : a));
