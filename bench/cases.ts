@@ -46,20 +46,22 @@ function shuffled<T>(items: readonly T[], random: () => number): T[] {
 /**
  * Runs every case `repetitions` times, each round in a fresh shuffled order (so a noisy moment of
  * the machine, or the garbage of the previous case, does not always hit the same one). Results are
- * returned per case, in repetition order. With `steal`, a case the host disturbed is run again at once.
+ * returned per case, in repetition order. With `steal`, a case the host disturbed is run again at once
+ * (`windowSteal`: see StealGuard.run).
  */
 export async function runShuffled<C extends { id: string }, R>(
   cases: readonly C[],
   config: Pick<BenchConfig, 'repetitions' | 'seed'> & Partial<Pick<BenchConfig, 'steal'>>,
   label: string,
   run: (item: C, repetition: number) => Promise<R>,
+  windowSteal?: (result: R) => number,
 ): Promise<Map<string, R[]>> {
   const random = seededRandom(config.seed ^ hash(label));
   const results = new Map<string, R[]>(cases.map((item) => [item.id, []]));
   for (let repetition = 0; repetition < config.repetitions; repetition++) {
     for (const item of shuffled(cases, random)) {
       const measure = () => run(item, repetition);
-      const result = await (config.steal ? config.steal.run(label, item.id, measure) : measure());
+      const result = await (config.steal ? config.steal.run(label, item.id, measure, windowSteal) : measure());
       results.get(item.id)?.push(result);
     }
   }

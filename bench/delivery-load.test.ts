@@ -31,6 +31,8 @@ describe('delivery load against each benchmarked server', () => {
     expect(result.p99).toBeGreaterThanOrEqual(result.p50);
     expect(Number.isFinite(result.serverCpuUsPerDelivery)).toBe(true);
     expect(result.serverRssBytes).toBeGreaterThan(0);
+    expect(result.hostSteal).toBeGreaterThanOrEqual(0);
+    expect(result.hostSteal).toBeLessThanOrEqual(1);
   });
 });
 

@@ -5,6 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type BenchConfig, medianOf } from './cases.ts';
 import type { ChildServer } from './child-server.ts';
+import { type HostCpu, readHostCpu, stealShare } from './host-steal.ts';
 import { closeMany, connectLoadClient, connectMany, type LoadClient, type ReceivedKind } from './load-client.ts';
 import { createMarkerWriter, scanMarkers } from './markers.ts';
 import { type OpenLoopOptions, type Probe, runOpenLoop } from './open-loop.ts';
@@ -38,6 +39,8 @@ export interface DeliveryResult {
   /** The load generator's own CPU, as a share of one core (its event loop is one core). */
   loadCpu: number;
   maxSendLagMs: number;
+  /** Share of the machine's CPU time the VM's host stole over the measured window (host-steal.ts). */
+  hostSteal: number;
 }
 
 interface Pending {
@@ -124,13 +127,16 @@ export async function connectFleet(target: ServerTarget, server: ChildServer, sh
       stats.latencies = [];
       let before: ProcessSample | undefined;
       let selfCpu: (() => number) | undefined;
+      let hostBefore: HostCpu | undefined;
       onFirstMeasured = () => {
         before = sampleProcess(server.pid);
         selfCpu = startSelfCpu();
+        hostBefore = readHostCpu();
       };
       const run = await runOpenLoop(probes, loop);
       const after = sampleProcess(server.pid);
       const loadCpu = selfCpu?.() ?? Number.NaN;
+      const hostSteal = hostBefore ? stealShare(hostBefore, readHostCpu()) : Number.NaN;
       const expected = run.sent * (shape.clientsPerDoc - 1);
       const serverCpu = before ? coreShare(before, after) : Number.NaN;
       const serverCpuMs = before ? after.cpuMs - before.cpuMs : Number.NaN;
@@ -149,6 +155,7 @@ export async function connectFleet(target: ServerTarget, server: ChildServer, sh
         serverRssBytes: after.rssBytes,
         loadCpu,
         maxSendLagMs: run.maxSendLagMs,
+        hostSteal,
       };
     },
     close: () => closeMany(clients),
@@ -202,6 +209,7 @@ export function summarizeRuns(target: ServerTarget, runs: readonly DeliveryResul
     serverRssBytes: pick('serverRssBytes'),
     loadCpu: pick('loadCpu'),
     maxSendLagMs: pick('maxSendLagMs'),
+    hostSteal: pick('hostSteal'),
     p99PerRun: runs.map((run) => run.p99),
     cpuUsPerDeliveryPerRun: runs.map((run) => run.serverCpuUsPerDelivery),
     clientBound: pick('loadCpu') > CLIENT_BOUND_CPU,

@@ -30,15 +30,21 @@ export async function runDeliveryScenario(
   shape: FleetShape,
   loop: OpenLoopOptions,
 ): Promise<{ runs: Map<string, DeliveryResult[]>; rows: DeliverySummary[] }> {
-  const runs = await runShuffled(targets, config, label, async (target, repetition) => {
-    const result = await measureTargetOnce(target, config, shape, loop);
-    console.log(
-      `  ${label} ${target.id} #${repetition + 1}: p99 ${result.p99.toFixed(2)} ms, ` +
-        `${Math.round(result.deliveriesPerSecond)} deliveries/s, server CPU ${Math.round(result.serverCpu * 100)}%, ` +
-        `load-gen CPU ${Math.round(result.loadCpu * 100)}%, lost ${result.lostDeliveries}`,
-    );
-    return result;
-  });
+  const runs = await runShuffled(
+    targets,
+    config,
+    label,
+    async (target, repetition) => {
+      const result = await measureTargetOnce(target, config, shape, loop);
+      console.log(
+        `  ${label} ${target.id} #${repetition + 1}: p99 ${result.p99.toFixed(2)} ms, ` +
+          `${Math.round(result.deliveriesPerSecond)} deliveries/s, server CPU ${Math.round(result.serverCpu * 100)}%, ` +
+          `load-gen CPU ${Math.round(result.loadCpu * 100)}%, lost ${result.lostDeliveries}`,
+      );
+      return result;
+    },
+    (result) => result.hostSteal,
+  );
   return { runs, rows: targets.map((target) => summarizeRuns(target, runs.get(target.id) ?? [])) };
 }
 

@@ -46,6 +46,23 @@ describe('host steal guard', () => {
     expect(guard.note('join-storm')).toContain('1 kept run(s) are still above it');
   });
 
+  it('repeats a run whose own measured window was disturbed, though the whole run averaged under the limit', async () => {
+    const guard = createStealGuard({ read: scriptedHost([10, 10]) });
+    const windows = [0.2, 0.01];
+    let runs = 0;
+    const result = await guard.run(
+      'fan-out-200',
+      'y-websocket',
+      async () => ({ run: ++runs, window: windows[runs - 1] ?? 0 }),
+      (measured) => measured.window,
+    );
+    expect(result.run).toBe(2);
+    expect(guard.attempts().map((attempt) => [attempt.steal, attempt.kept])).toEqual([
+      [0.2, false],
+      [0.01, true],
+    ]);
+  });
+
   it('repeats inside a shuffled round, so every case still gets one kept result per repetition', async () => {
     // Case order for this seed and label is fixed; the second run overall is disturbed.
     const guard = createStealGuard({ read: scriptedHost([0, 500, 0, 0, 0]) });

@@ -15,6 +15,12 @@ export function readHostCpu(): HostCpu {
   return { steal: ticks[7] ?? 0, total: ticks.reduce((sum, value) => sum + value, 0) };
 }
 
+/** The share of the machine's CPU time stolen between two readings. */
+export function stealShare(before: HostCpu, after: HostCpu): number {
+  const elapsed = after.total - before.total;
+  return elapsed > 0 ? (after.steal - before.steal) / elapsed : 0;
+}
+
 export const stealGuardDefaults = {
   /** A run during which more than this share of the machine's CPU time was stolen is repeated. */
   limit: 0.05,
@@ -35,14 +41,19 @@ export interface StealGuardOptions {
 export interface StealAttempt {
   label: string;
   item: string;
+  /** Over the whole attempt, or over its measured window when that was more disturbed. */
   steal: number;
   kept: boolean;
 }
 
 /** Runs measurements and repeats the ones the host disturbed. */
 export interface StealGuard {
-  /** Runs `measure`, again while the host stole more than the limit (up to the attempts), and keeps the least disturbed. */
-  run<R>(label: string, item: string, measure: () => Promise<R>): Promise<R>;
+  /**
+   * Runs `measure`, again while the host stole more than the limit (up to the attempts), and keeps the
+   * least disturbed. `windowSteal` gives the steal over the result's own measured window, where a
+   * burst inside a long case (start-up, warm-up) is not averaged away.
+   */
+  run<R>(label: string, item: string, measure: () => Promise<R>, windowSteal?: (result: R) => number): Promise<R>;
   /** Every attempt so far, for the raw JSON. */
   attempts(): StealAttempt[];
   /** One line for a scenario's notes, per server, or undefined when none of its cases ran through the guard. */
@@ -69,14 +80,13 @@ export function createStealGuard(options: StealGuardOptions = {}): StealGuard {
   const history: StealAttempt[] = [];
 
   return {
-    async run<R>(label: string, item: string, measure: () => Promise<R>) {
+    async run<R>(label: string, item: string, measure: () => Promise<R>, windowSteal?: (result: R) => number) {
       const tried: { result: R; attempt: StealAttempt }[] = [];
       for (let attempt = 1; ; attempt++) {
         const before = read();
         const result = await measure();
-        const after = read();
-        const elapsed = after.total - before.total;
-        const steal = elapsed > 0 ? (after.steal - before.steal) / elapsed : 0;
+        const inWindow = windowSteal?.(result) ?? 0;
+        const steal = Math.max(stealShare(before, read()), Number.isFinite(inWindow) ? inWindow : 0);
         const record = { label, item, steal, kept: false };
         history.push(record);
         tried.push({ result, attempt: record });
