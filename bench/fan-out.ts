@@ -39,7 +39,8 @@ export async function runDeliveryScenario(
       console.log(
         `  ${label} ${target.id} #${repetition + 1}: p99 ${result.p99.toFixed(2)} ms, ` +
           `${Math.round(result.deliveriesPerSecond)} deliveries/s, server CPU ${Math.round(result.serverCpu * 100)}%, ` +
-          `load-gen CPU ${Math.round(result.loadCpu * 100)}%, lost ${result.lostDeliveries}`,
+          `load-gen CPU ${Math.round(result.loadCpu * 100)}%, lost ${result.lostDeliveries}, ` +
+          `host steal ${(result.hostSteal * 100).toFixed(1)}%`,
       );
       return result;
     },
