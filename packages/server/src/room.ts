@@ -77,7 +77,8 @@ export interface RoomOptions<Peer extends RoomPeer> {
  * Creates a room and loads its document from storage before anyone can see it.
  *
  * Broadcast frames are encoded once and sent as the same bytes to every peer; document updates are
- * merged per event-loop turn first (see update-batch.ts). Each update is still persisted on its own.
+ * merged per event-loop turn first (see update-batch.ts) and go out before they are written to the log.
+ * Each update is still persisted on its own.
  * Answers to SyncStep1 are reused while the document is unchanged (see sync-answers.ts).
  */
 export async function loadRoom<Peer extends RoomPeer>(options: RoomOptions<Peer>): Promise<Room<Peer>> {
@@ -170,8 +171,11 @@ export async function loadRoom<Peer extends RoomPeer>(options: RoomOptions<Peer>
       const unblocks = heldStructs !== null || heldDeletes !== null;
       const origin = { kind: 'client', peer } satisfies UpdateOrigin<Peer>;
       applyUpdateReporting(doc, update, origin, (integrated) => {
-        persistence.persist(integrated);
+        // Broadcast first: the batch's setImmediate then runs before the group commit's, so peers get
+        // the update before the log write and the fdatasync's pool thread compete for the CPU with
+        // the broadcast. Only the durable ack waits for the fsync (bench/fixes.md, fix 13).
         updates.add(integrated, unblocks ? undefined : peer);
+        persistence.persist(integrated);
       });
       if (pendingBytes() > heldBytes && pendingBytes() > options.limits.maxPendingBytes) {
         // Whatever integrated stays (it was reported and stored); the part Yjs would hold back is
