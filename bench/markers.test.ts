@@ -16,6 +16,21 @@ describe('latency markers', () => {
     expect(found(write(123_456_789))).toEqual([123_456_789]);
   });
 
+  it('writes the update a Y.Doc emits for appending each marker to its text, byte for byte', () => {
+    const doc = new Y.Doc();
+    const text = doc.getText('text');
+    const emitted: Uint8Array[] = [];
+    doc.on('update', (update: Uint8Array) => void emitted.push(update));
+    const write = createMarkerWriter(doc.clientID);
+    for (const id of [1, 2, 3, 999_999_999, 4]) {
+      text.insert(text.length, markerText(id));
+      expect(write(id)).toEqual(emitted.at(-1));
+    }
+    const reader = new Y.Doc();
+    for (const update of emitted) Y.applyUpdate(reader, update);
+    expect(reader.getText('text').toString()).toBe(text.toString());
+  });
+
   it('finds every marker once servers merged or re-encoded the updates (as Weft and the peers relay them)', () => {
     const first = createMarkerWriter();
     const second = createMarkerWriter();
