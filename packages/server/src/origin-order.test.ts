@@ -2,11 +2,9 @@ import { isWeftError } from '@weft/protocol';
 import * as encoding from 'lib0/encoding';
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { compactionDefaults } from './doc-persistence.ts';
-import { silentLogger } from './logger.ts';
+import { loadTestRoom } from '../../../tests/helpers/load-test-room.ts';
 import { assertOriginsInOrder, MAX_ORIGIN_WALK } from './origin-order.ts';
-import { loadRoom, type RoomPeer } from './room.ts';
-import { serverDefaults } from './server.ts';
+import type { RoomPeer } from './room.ts';
 import { createMemoryStorage } from './storage/memory-storage.ts';
 
 const BASE_CLIENT = 1;
@@ -167,18 +165,7 @@ describe('origin order', () => {
   });
 
   it('the room checks a struct it partly has from its first new character, as Yjs integrates it', async () => {
-    const room = await loadRoom({
-      name: 'origins',
-      storage: createMemoryStorage(),
-      logger: silentLogger,
-      compaction: compactionDefaults,
-      limits: {
-        maxDocumentBytes: serverDefaults.maxDocumentBytes,
-        maxPendingBytes: serverDefaults.maxPendingBytes,
-        awareness: serverDefaults.awareness,
-      },
-      onStorageFailure() {},
-    });
+    const room = await loadTestRoom('origins', createMemoryStorage());
     const peer: RoomPeer = { sendShared() {}, awarenessIds: new Set(), access: 'write', live: true };
     room.join(peer);
     room.applyPeerUpdate(peer, baseUpdate);

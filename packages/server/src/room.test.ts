@@ -2,11 +2,9 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import * as Y from 'yjs';
+import { loadTestRoom } from '../../../tests/helpers/load-test-room.ts';
 import { createTempDir } from '../../../tests/helpers/temp-dir.ts';
-import { compactionDefaults } from './doc-persistence.ts';
-import { silentLogger } from './logger.ts';
-import { loadRoom, type RoomPeer } from './room.ts';
-import { serverDefaults } from './server.ts';
+import type { RoomPeer } from './room.ts';
 import type { DocStorage } from './storage/doc-storage.ts';
 import { createFileStorage } from './storage/file-storage.ts';
 
@@ -36,18 +34,7 @@ function typedBy(client: number, text: string): Uint8Array {
 }
 
 it("broadcasts a peer's update before the log write starts, and acks it only once it is stored", async () => {
-  const room = await loadRoom({
-    name: 'order',
-    storage,
-    logger: silentLogger,
-    compaction: compactionDefaults,
-    limits: {
-      maxDocumentBytes: serverDefaults.maxDocumentBytes,
-      maxPendingBytes: serverDefaults.maxPendingBytes,
-      awareness: serverDefaults.awareness,
-    },
-    onStorageFailure() {},
-  });
+  const room = await loadTestRoom('order', storage);
   const writer: RoomPeer = { sendShared() {}, awarenessIds: new Set(), access: 'write', live: true };
   // What the data directory held at the moment each broadcast went out.
   const heldAtBroadcast: number[] = [];
