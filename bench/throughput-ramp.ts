@@ -10,7 +10,7 @@ export const throughputRampDefaults = {
   /** Offered updates/s of the first step; each next step offers `growth` times more. */
   startPerSecond: 100,
   growth: 1.5,
-  maxSteps: 14,
+  maxSteps: 16,
   p99LimitMs: 50,
   /** A step whose deliveries fall short of this share of what was offered is not sustained either. */
   minDeliveredShare: 0.95,
