@@ -25,7 +25,7 @@ export const MERGE_FAN_IN = 32;
  * fell further behind with every turn; in stages it stays at 2–3 µs per update.
  */
 export function mergeInStages(batch: readonly Uint8Array[]): Uint8Array {
-  let stage = [...batch];
+  let stage = batch;
   while (stage.length > 1) {
     const next: Uint8Array[] = [];
     for (let start = 0; start < stage.length; start += MERGE_FAN_IN) {
