@@ -3,10 +3,19 @@
 // The per-connection rate limit is off: the peers have none, and the ramp, durable-ack and trace
 // replay scenarios deliberately send faster than an honest editor (they would be closed with 1008).
 import { parseArgs } from 'node:util';
-import { createMemoryStorage, createServer } from '@weft/server';
+import {
+  createMemoryStorage,
+  createServer,
+  helperThreadNiceDefault,
+  libuvThreadPoolSize,
+  lowerHelperThreadPriority,
+} from '@weft/server';
 
-const { values } = parseArgs({ options: { 'data-dir': { type: 'string' } } });
+const { values } = parseArgs({ options: { 'data-dir': { type: 'string' }, 'helper-nice': { type: 'string' } } });
 const dataDir = values['data-dir'];
+// As the CLI does: V8's helper threads yield the CPU to the main thread and the fsync pool.
+const helperNice = Number(values['helper-nice'] ?? helperThreadNiceDefault);
+if (helperNice > 0) await lowerHelperThreadPriority(helperNice, libuvThreadPoolSize(process.env.UV_THREADPOOL_SIZE));
 const server = await createServer({
   host: '127.0.0.1',
   port: 0,

@@ -15,6 +15,8 @@ const CLI_ENV = [
   'WEFT_AUTH_SECRET',
   'WEFT_AUTH_PUBLIC_KEY_FILE',
   'WEFT_ALLOWED_ORIGINS',
+  'WEFT_HELPER_NICE',
+  'UV_THREADPOOL_SIZE',
 ];
 
 export interface ProcessExit {

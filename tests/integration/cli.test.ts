@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectProtocolClient, type ProtocolClient } from '../helpers/protocol-client.ts';
@@ -121,6 +121,37 @@ describe('weft-server CLI', () => {
       expect(bad.stdout).toBe('');
     }
   });
+
+  // Linux only: the nice value of each of the process's threads, from /proc.
+  const threadNices = async (pid: number) =>
+    Promise.all(
+      (await readdir(`/proc/${pid}/task`)).map(async (tid) => {
+        const stat = await readFile(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+        // Fields after the parenthesised name: state is field 3, nice is field 19.
+        return { tid: Number(tid), nice: Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]) };
+      }),
+    );
+
+  it.skipIf(process.platform !== 'linux')(
+    'lowers every thread but the main one and the libuv pool to nice 10 on Linux, or none with --helper-nice 0',
+    async () => {
+      // A pool of 2 makes the count exact: main + 2 pool threads stay at 0, V8's helpers go to 10.
+      const lowered = await processes.start({ dataDir: await tempDir(), env: { UV_THREADPOOL_SIZE: '2' } });
+      const threads = await threadNices(lowered.pid);
+      const atZero = threads.filter((thread) => thread.nice === 0).map((thread) => thread.tid);
+      expect(atZero).toHaveLength(3);
+      expect(atZero).toContain(lowered.pid);
+      expect(threads.filter((thread) => thread.nice === 10).length).toBe(threads.length - 3);
+      expect(threads.length).toBeGreaterThanOrEqual(7); // 4 V8 platform threads at least
+
+      const left = await processes.start({ dataDir: await tempDir(), env: { WEFT_HELPER_NICE: '0' } });
+      expect((await threadNices(left.pid)).every((thread) => thread.nice === 0)).toBe(true);
+
+      const bad = processes.spawn({ args: ['--port', '0', '--helper-nice', '20'] });
+      expect((await bad.exited).code).toBe(1);
+      expect(bad.stderr).toContain('invalid helper nice value "20" (0-19)');
+    },
+  );
 
   it('answers GET /healthz with 200 and JSON', async () => {
     const server = await processes.start({ dataDir: await tempDir() });

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
+import { helperThreadNiceDefault, libuvThreadPoolSize, lowerHelperThreadPriority } from './helper-thread-priority.ts';
 import type { Logger } from './logger.ts';
 import { createServer, serverDefaults } from './server.ts';
 import { runTokenCommand } from './token-command.ts';
@@ -19,6 +20,8 @@ Options:
   --auth-secret-file <file>  HS256 secret for capability tokens (env WEFT_AUTH_SECRET holds the secret itself)
   --auth-public-key <file>   PEM public key (Ed25519 or P-256) for tokens (env WEFT_AUTH_PUBLIC_KEY_FILE)
   --allowed-origin <origin>  allow only this browser Origin; repeat for more (env WEFT_ALLOWED_ORIGINS, comma-separated)
+  --helper-nice <n> nice value (1-19) for V8's background threads on Linux, 0 to leave them
+                    (env WEFT_HELPER_NICE, default ${helperThreadNiceDefault}; see packages/server/README.md)
   -h, --help        show this help
 
 Without a secret or public key the server is open to every client (fine for local use).
@@ -35,6 +38,12 @@ function pinoLogger(): Logger {
     warn: (message, fields) => base.warn(fields ?? {}, message),
     error: (message, fields) => base.error(fields ?? {}, message),
   };
+}
+
+function parseHelperNice(value: string): number {
+  const nice = Number(value);
+  if (!Number.isInteger(nice) || nice < 0 || nice > 19) throw new Error(`invalid helper nice value "${value}" (0-19)`);
+  return nice;
 }
 
 function parsePort(value: string): number {
@@ -63,6 +72,7 @@ async function main(): Promise<void> {
       'auth-secret-file': { type: 'string' },
       'auth-public-key': { type: 'string' },
       'allowed-origin': { type: 'string', multiple: true },
+      'helper-nice': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -83,6 +93,9 @@ async function main(): Promise<void> {
   const publicKeyFile = values['auth-public-key'] ?? process.env.WEFT_AUTH_PUBLIC_KEY_FILE;
   const publicKey = publicKeyFile === undefined ? undefined : readFileSync(publicKeyFile, 'utf8');
   const origins = values['allowed-origin'] ?? process.env.WEFT_ALLOWED_ORIGINS?.split(',').filter(Boolean);
+  const helperNice = parseHelperNice(
+    values['helper-nice'] ?? process.env.WEFT_HELPER_NICE ?? `${helperThreadNiceDefault}`,
+  );
   const auth = secret || publicKey ? { ...(secret ? { secret } : {}), ...(publicKey ? { publicKey } : {}) } : undefined;
   const server = await createServer({
     port,
@@ -93,6 +106,10 @@ async function main(): Promise<void> {
     auth,
     ...(origins?.length ? { allowedOrigins: origins } : {}),
   });
+  if (helperNice > 0) {
+    const threads = await lowerHelperThreadPriority(helperNice, libuvThreadPoolSize(process.env.UV_THREADPOOL_SIZE));
+    logger.debug('helper thread priority', threads);
+  }
   const shownHost = host === undefined ? 'localhost' : host.includes(':') ? `[${host}]` : host;
   logger.info('weft-server listening', { url: `http://${shownHost}:${server.port}`, dataDir, staticDir });
 

@@ -19,6 +19,12 @@ export {
 } from './auth.ts';
 export { type AwarenessLimits, awarenessLimitDefaults } from './awareness-guard.ts';
 export { type CompactionOptions, compactionDefaults } from './doc-persistence.ts';
+export {
+  type HelperThreadResult,
+  helperThreadNiceDefault,
+  libuvThreadPoolSize,
+  lowerHelperThreadPriority,
+} from './helper-thread-priority.ts';
 export { type Logger, silentLogger } from './logger.ts';
 export { type RateLimitOptions, rateLimitDefaults } from './rate-limit.ts';
 export { createServer, type ServerOptions, serverDefaults, type WeftServer } from './server.ts';
