@@ -1,6 +1,19 @@
 import { readdir, readlink } from 'node:fs/promises';
 import { setPriority } from 'node:os';
 
+/** What `lowerHelperThreadPriority` did: how many threads it lowered, or why it left them. */
+export type HelperThreadResult = { lowered: number; nice: number } | { skipped: string };
+
+/** The CLI's default nice value for helper threads (0 is the main thread's; 19 is the lowest). */
+export const helperThreadNiceDefault = 10;
+
+/** libuv's pool size as libuv reads it from `UV_THREADPOOL_SIZE` (atoi, at least 1), 4 when unset. */
+export function libuvThreadPoolSize(env: string | undefined): number {
+  return env === undefined ? 4 : Math.min(Math.max(Number.parseInt(env, 10) || 1, 1), 1024);
+}
+
+const SAMPLE_ROUNDS = 20;
+
 /**
  * Lowers the scheduling priority of the process's helper threads on Linux, so that they yield the
  * CPU to the threads that serve clients: every thread but the main one and libuv's thread pool.
@@ -16,18 +29,6 @@ import { setPriority } from 'node:os';
  * one thread. libuv's pool threads are found by asking them: an asynchronous readlink of
  * `/proc/thread-self` runs on a pool thread and names it. Raising a nice value needs no privilege.
  */
-export type HelperThreadResult = { lowered: number; nice: number } | { skipped: string };
-
-/** The CLI's default nice value for helper threads (0 is the main thread's; 19 is the lowest). */
-export const helperThreadNiceDefault = 10;
-
-/** libuv's pool size as libuv reads it from `UV_THREADPOOL_SIZE` (atoi, at least 1), 4 when unset. */
-export function libuvThreadPoolSize(env: string | undefined): number {
-  return env === undefined ? 4 : Math.min(Math.max(Number.parseInt(env, 10) || 1, 1), 1024);
-}
-
-const SAMPLE_ROUNDS = 20;
-
 export async function lowerHelperThreadPriority(nice: number, threadPoolSize: number): Promise<HelperThreadResult> {
   if (process.platform !== 'linux') return { skipped: 'thread priorities are set on Linux only' };
   if (!Number.isInteger(nice) || nice < 1 || nice > 19) throw new RangeError(`helper nice must be 1–19, got ${nice}`);
