@@ -21,8 +21,8 @@ const SAMPLE_ROUNDS = 20;
  *
  * Why: in steady state V8 still optimizes a few functions a second on its background threads. On a
  * small machine such a job takes a core from the main thread or from whoever reads the broadcast,
- * and the update it overlaps arrives ~1 ms late. Fan-out 50's p99 is made of ~10 such updates per
- * 10 s (bench/fixes.md, fix 15). libuv's pool keeps its priority: it runs the fsyncs that durable
+ * and the update it overlaps arrives ~1 ms late; fan-out 50's p99 is ~10 updates per 10 s
+ * (bench/fixes.md, fix 15). libuv's pool keeps its priority: it runs the fsyncs that durable
  * acks wait for.
  *
  * On Linux the nice value is per thread (setpriority(2), "BUGS"), so `setPriority(tid, ...)` moves
