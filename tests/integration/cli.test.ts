@@ -1,9 +1,10 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectProtocolClient, type ProtocolClient } from '../helpers/protocol-client.ts';
 import { createServerProcesses, findFreePort, type ProcessExit } from '../helpers/server-process.ts';
 import { createTempDir } from '../helpers/temp-dir.ts';
+import { threadNices } from '../helpers/thread-nices.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 // The weft-server CLI as users run it: a child process, configured by flags and environment.
@@ -121,16 +122,6 @@ describe('weft-server CLI', () => {
       expect(bad.stdout).toBe('');
     }
   });
-
-  // Linux only: the nice value of each of the process's threads, from /proc.
-  const threadNices = async (pid: number) =>
-    Promise.all(
-      (await readdir(`/proc/${pid}/task`)).map(async (tid) => {
-        const stat = await readFile(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-        // Fields after the parenthesised name: state is field 3, nice is field 19.
-        return { tid: Number(tid), nice: Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]) };
-      }),
-    );
 
   it.skipIf(process.platform !== 'linux')(
     'lowers every thread but the main one and the libuv pool to nice 10 on Linux, or none with --helper-nice 0',

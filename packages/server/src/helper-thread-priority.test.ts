@@ -17,22 +17,22 @@ describe('libuvThreadPoolSize', () => {
 
 // In a child process: lowering the test runner's own threads would slow the other tests.
 const CHILD = `
-import { readdir, readFile, readlink } from 'node:fs/promises';
+import { readlink } from 'node:fs/promises';
 const { lowerHelperThreadPriority } = await import('./packages/server/src/helper-thread-priority.ts');
+const { threadNices } = await import('./tests/helpers/thread-nices.ts');
 const result = await lowerHelperThreadPriority(12, 4);
 const pool = new Set();
 for (let i = 0; i < 20 && pool.size < 4; i++) {
   for (const link of await Promise.all(Array.from({ length: 32 }, () => readlink('/proc/thread-self')))) pool.add(Number(link.split('/').pop()));
 }
-const nice = async (tid) => { const s = await readFile('/proc/self/task/' + tid + '/stat', 'utf8'); return Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[16]); };
-const threads = [];
-for (const tid of (await readdir('/proc/self/task')).map(Number)) threads.push({ tid, nice: await nice(tid), main: tid === process.pid, pool: pool.has(tid) });
+// The pool is sampled again here, independently of the code under test.
+const threads = (await threadNices(process.pid)).map(({ tid, nice }) => ({ tid, nice, main: tid === process.pid, pool: pool.has(tid) }));
 console.log(JSON.stringify({ result, threads }));
 `;
 
 describe('lowerHelperThreadPriority', () => {
   it.skipIf(process.platform !== 'linux')(
-    'lowers every thread but the main one and the pool threads, which it finds by asking them',
+    'lowers every thread but the main one and the pool threads, which it finds by asking them (Linux only)',
     async () => {
       const { stdout } = await run(
         process.execPath,
