@@ -19,6 +19,10 @@ export const fanOutDefaults = {
   // At 2 s, `--trace-opt` showed V8 still optimizing the servers' per-update path 10 s in, so the
   // measured window caught half-compiled code (Weft's path is longer than the relay's, so it suffered most).
   full: { warmupMs: 20_000, measureMs: 10_000, drainTimeoutMs: 5000 },
+  // A fan-out p99 over 10 s rests on ~10 late updates, and single runs of one server spread by 1-4 ms
+  // (bench/fixes.md, "Harness changes"), more than the gaps between servers. So a full run measures
+  // fan-out at least 5 times, every server alike, and reports the median.
+  minRepetitions: 5,
   quick: { warmupMs: 500, measureMs: 2000, drainTimeoutMs: 3000 },
 } as const;
 
@@ -57,9 +61,16 @@ export async function runFanOut(
 ): Promise<ScenarioReport> {
   const { writers, ratePerWriter } = fanOutDefaults;
   const timing = config.quick ? fanOutDefaults.quick : fanOutDefaults.full;
+  const repetitions = config.quick ? config.repetitions : Math.max(config.repetitions, fanOutDefaults.minRepetitions);
   const loop = { ratePerSecond: writers * ratePerWriter, ...timing };
   const shape = { docs: 1, clientsPerDoc: clients, writersPerDoc: writers };
-  const { runs, rows } = await runDeliveryScenario(config, targets, `fan-out-${clients}`, shape, loop);
+  const { runs, rows } = await runDeliveryScenario(
+    { ...config, repetitions },
+    targets,
+    `fan-out-${clients}`,
+    shape,
+    loop,
+  );
   return {
     id: `fan-out-${clients}`,
     title: `Fan-out: 1 document, ${clients} clients, ${writers} writers at ${ratePerWriter} Hz`,
@@ -67,7 +78,7 @@ export async function runFanOut(
       `${writers} of the ${clients} clients each insert a unique marker into a Y.Text ${ratePerWriter} times a second ` +
       `(open loop, ${timing.warmupMs / 1000} s warm-up, ${timing.measureMs / 1000} s measured); latency is from the ` +
       `writer's send to each other client's receipt of the marker, timed in the load process; ` +
-      `${(clients - 1) * writers * ratePerWriter} deliveries/s offered. Median of ${config.repetitions} runs in shuffled order.`,
+      `${(clients - 1) * writers * ratePerWriter} deliveries/s offered. Median of ${repetitions} runs in shuffled order.`,
     table: deliveryTable(targets, rows),
     notes: deliveryNotes,
     chart: {
@@ -76,7 +87,7 @@ export async function runFanOut(
       lowerIsBetter: true,
       bars: rows.map((row) => ({ label: row.target, value: row.p99 })),
     },
-    raw: { shape, loop, repetitions: config.repetitions, rows, runs: Object.fromEntries(runs) },
+    raw: { shape, loop, repetitions, rows, runs: Object.fromEntries(runs) },
   };
 }
 

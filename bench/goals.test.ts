@@ -49,6 +49,27 @@ describe('goals', () => {
     expect(only([fanOut(200, { p99: 2.5, cpu: 12 }, [3, 2])])).toEqual(['**not met**', '**met**']);
   });
 
+  it("CPU per delivery is judged in every delivery scenario with a relay row, with the peers' ratios shown", () => {
+    const delivery = (id: string, weftCpu: number) =>
+      report(id, {
+        rows: [
+          { target: relay, p99: 1, serverCpuUsPerDelivery: 50 },
+          { target: weft, p99: 1, serverCpuUsPerDelivery: weftCpu },
+          ...peers.map((peer) => ({ target: peer, p99: 1, serverCpuUsPerDelivery: 100 })),
+        ],
+      });
+    const judged = verdicts([delivery('many-documents', 75), delivery('long-run', 76), delivery('join-storm', 500)]);
+    expect([...judged]).toEqual([
+      ['Many documents: server CPU per delivery ≤ 1.5× relay', '**met**'],
+      ['Long run: server CPU per delivery ≤ 1.5× relay', '**not met**'],
+    ]);
+    const text = renderGoals([delivery('many-documents', 75)]).join('\n');
+    for (const peer of peers) expect(text).toContain(`${peer} 2.00×`);
+    // Without a relay row there is nothing to divide by.
+    const noRelay = report('long-run', { rows: [{ target: weft, p99: 1, serverCpuUsPerDelivery: 1 }] });
+    expect(renderGoals([noRelay])).toEqual([]);
+  });
+
   it('ramp, idle memory and cold load at their limits', () => {
     const ramp = (share: number) =>
       report('throughput-ramp', {

@@ -32,29 +32,55 @@ function rawOf<T>(reports: readonly ScenarioReport[], id: string): T | undefined
   return reports.find((report) => report.id === id && report.table !== undefined)?.raw as T | undefined;
 }
 
-function fanOutGoals(reports: readonly ScenarioReport[]): string[][] {
-  const rows: string[][] = [];
-  for (const clients of [50, 200]) {
-    const raw = rawOf<{ rows: DeliveryRow[] }>(reports, `fan-out-${clients}`);
-    if (!raw) continue;
-    const weft = raw.rows.find((row) => row.target === WEFT);
-    const relay = raw.rows.find((row) => row.target === RELAY);
-    const peers = raw.rows.filter((row) => row.target !== WEFT && row.target !== RELAY);
-    if (!weft || !relay) continue;
-    const worstAllowed = Math.min(...peers.map((peer) => peer.p99));
-    rows.push([
-      `Fan-out ${clients}: Weft p99 ≤ each peer's`,
-      `Weft ${formatMs(weft.p99)} ms; ${peers.map((peer) => `${peer.target} ${formatMs(peer.p99)} ms`).join(', ')}`,
-      verdict(weft.p99 <= worstAllowed),
-    ]);
-    const cpuRatio = weft.serverCpuUsPerDelivery / relay.serverCpuUsPerDelivery;
-    rows.push([
-      `Fan-out ${clients}: server CPU per delivery ≤ ${goals.cpuPerDeliveryVsRelay}× relay`,
-      `Weft ${weft.serverCpuUsPerDelivery.toFixed(1)} µs, relay ${relay.serverCpuUsPerDelivery.toFixed(1)} µs: ${formatRatio(cpuRatio)}`,
-      verdict(cpuRatio <= goals.cpuPerDeliveryVsRelay),
-    ]);
-  }
-  return rows;
+function deliveryRows(reports: readonly ScenarioReport[], id: string) {
+  const raw = rawOf<{ rows: DeliveryRow[] }>(reports, id);
+  const weft = raw?.rows.find((row) => row.target === WEFT);
+  const relay = raw?.rows.find((row) => row.target === RELAY);
+  if (!raw || !weft || !relay) return undefined;
+  return { weft, relay, peers: raw.rows.filter((row) => row.target !== WEFT && row.target !== RELAY) };
+}
+
+function fanOutLatencyGoals(reports: readonly ScenarioReport[]): string[][] {
+  return [50, 200].flatMap((clients) => {
+    const rows = deliveryRows(reports, `fan-out-${clients}`);
+    if (!rows) return [];
+    const { weft, peers } = rows;
+    return [
+      [
+        `Fan-out ${clients}: Weft p99 ≤ each peer's`,
+        `Weft ${formatMs(weft.p99)} ms; ${peers.map((peer) => `${peer.target} ${formatMs(peer.p99)} ms`).join(', ')}`,
+        verdict(weft.p99 <= Math.min(...peers.map((peer) => peer.p99))),
+      ],
+    ];
+  });
+}
+
+// The issue names no scenario for this goal, so every delivery scenario with a relay row is judged.
+// The peers' own ratios are shown beside Weft's: where every Yjs server is far above 1.5×, the relay's
+// one `send` per delivery is doing what no Yjs server can (in many documents and the long run each
+// update has one receiver, so nothing amortizes a server's per-update work).
+const cpuGoalScenarios = [
+  ['fan-out-50', 'Fan-out 50'],
+  ['fan-out-200', 'Fan-out 200'],
+  ['many-documents', 'Many documents'],
+  ['long-run', 'Long run'],
+] as const;
+
+function cpuGoals(reports: readonly ScenarioReport[]): string[][] {
+  return cpuGoalScenarios.flatMap(([id, label]) => {
+    const rows = deliveryRows(reports, id);
+    if (!rows) return [];
+    const { weft, relay, peers } = rows;
+    const ratio = (row: DeliveryRow) => row.serverCpuUsPerDelivery / relay.serverCpuUsPerDelivery;
+    return [
+      [
+        `${label}: server CPU per delivery ≤ ${goals.cpuPerDeliveryVsRelay}× relay`,
+        `Weft ${weft.serverCpuUsPerDelivery.toFixed(1)} µs, relay ${relay.serverCpuUsPerDelivery.toFixed(1)} µs: ` +
+          `${formatRatio(ratio(weft))} (${peers.map((peer) => `${peer.target} ${formatRatio(ratio(peer))}`).join(', ')})`,
+        verdict(ratio(weft) <= goals.cpuPerDeliveryVsRelay),
+      ],
+    ];
+  });
 }
 
 function rampGoal(reports: readonly ScenarioReport[]): string[][] {
@@ -103,7 +129,13 @@ function coldLoadGoal(reports: readonly ScenarioReport[]): string[][] {
 
 /** The Goals section, or nothing when none of the scenarios behind the goals ran. */
 export function renderGoals(reports: readonly ScenarioReport[]): string[] {
-  const rows = [...fanOutGoals(reports), ...rampGoal(reports), ...idleGoal(reports), ...coldLoadGoal(reports)];
+  const rows = [
+    ...fanOutLatencyGoals(reports),
+    ...cpuGoals(reports),
+    ...rampGoal(reports),
+    ...idleGoal(reports),
+    ...coldLoadGoal(reports),
+  ];
   if (rows.length === 0) return [];
   return [
     '## Goals',

@@ -16,7 +16,7 @@ import { renderCharts } from './chart-svg.ts';
 import { runColdLoad } from './cold-load.ts';
 import { runCompaction } from './compaction.ts';
 import { runDurableAckLatency } from './durable-ack-latency.ts';
-import { runFanOut } from './fan-out.ts';
+import { fanOutDefaults, runFanOut } from './fan-out.ts';
 import { renderGoals } from './goals.ts';
 import { createStealGuard, stealGuardDefaults } from './host-steal.ts';
 import { runIdleMemory } from './idle-memory.ts';
@@ -154,7 +154,7 @@ function renderDocument(
     `- Peers: @y/websocket-server ${machine.yWebsocketServer}, @hocuspocus/server ${machine.hocuspocus}`,
     `- Weft: ${config.weftSource}`,
     `- Temp files and fsyncs: ${machine.benchDisk}`,
-    `- Repetitions per case: ${config.repetitions} (plus a warm-up inside each), order shuffled with SEED=${config.seed}`,
+    `- Repetitions per case: ${config.repetitions}${config.quick ? '' : ` (fan-out: at least ${fanOutDefaults.minRepetitions})`} (plus a warm-up inside each), order shuffled with SEED=${config.seed}`,
     `- A run during which the VM's host stole more than ${stealGuardDefaults.limit * 100}% of the CPU time is run again (up to ${stealGuardDefaults.attempts}`,
     "  attempts, least disturbed kept); each scenario's notes give its kept runs' steal, benchmarks.json every attempt.",
     '- Compression (permessage-deflate) is off on every server and client.',
