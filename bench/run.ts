@@ -3,7 +3,7 @@
 // Environment (read here only):
 //   BENCH_QUICK=1          short durations and smaller sizes: checks the harness, numbers not for quoting
 //   BENCH_ONLY=a,b         only these scenarios (ids below; hyphens optional); output goes to .bench-tmp/
-//   BENCH_REPETITIONS=n    measured repetitions per case (default 3)
+//   BENCH_REPETITIONS=n    measured repetitions per case (default 3; fan-out at least 5 outside BENCH_QUICK)
 //   BENCH_CPU_PROF=<dir>   also profile Weft and the relay with node --cpu-prof (fan-out 50 and ramp shapes)
 //   BENCH_WEFT_REF=<ref>   benchmark Weft as committed at that git ref (before/after of a fix)
 //   SEED=<n>               reproduce a run's shuffled case order
@@ -154,7 +154,7 @@ function renderDocument(
     `- Peers: @y/websocket-server ${machine.yWebsocketServer}, @hocuspocus/server ${machine.hocuspocus}`,
     `- Weft: ${config.weftSource}`,
     `- Temp files and fsyncs: ${machine.benchDisk}`,
-    `- Repetitions per case: ${config.repetitions}${config.quick ? '' : ` (fan-out: at least ${fanOutDefaults.minRepetitions})`} (plus a warm-up inside each), order shuffled with SEED=${config.seed}`,
+    `- Repetitions per case: ${config.repetitions}${config.quick ? '' : `, fan-out at least ${fanOutDefaults.minRepetitions}`} (plus a warm-up inside each), order shuffled with SEED=${config.seed}`,
     `- A run during which the VM's host stole more than ${stealGuardDefaults.limit * 100}% of the CPU time is run again (up to ${stealGuardDefaults.attempts}`,
     "  attempts, least disturbed kept); each scenario's notes give its kept runs' steal, benchmarks.json every attempt.",
     '- Compression (permessage-deflate) is off on every server and client.',
