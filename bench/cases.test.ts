@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { medianOf, runShuffled, seededRandom } from './cases.ts';
+import { fanOutRepetitions } from './fan-out.ts';
 
 const cases = ['relay', 'weft', 'y-websocket', 'hocuspocus'].map((id) => ({ id }));
 
@@ -43,5 +44,13 @@ describe('shuffled repetitions', () => {
   it('takes the median over the repetitions that produced a number', () => {
     expect(medianOf([{ v: 3 }, { v: Number.NaN }, { v: 1 }, { v: 2 }], (run) => run.v)).toBe(2);
     expect(medianOf([{ v: Number.NaN }], (run) => run.v)).toBeNaN();
+  });
+});
+
+describe('fan-out repetitions', () => {
+  it('are at least 5 in a full run, never fewer than asked, and as asked in a quick run', () => {
+    expect(fanOutRepetitions({ quick: false, repetitions: 3 })).toBe(5);
+    expect(fanOutRepetitions({ quick: false, repetitions: 7 })).toBe(7);
+    expect(fanOutRepetitions({ quick: true, repetitions: 3 })).toBe(3);
   });
 });

@@ -53,6 +53,11 @@ export async function runDeliveryScenario(
   return { runs, rows: targets.map((target) => summarizeRuns(target, runs.get(target.id) ?? [])) };
 }
 
+/** BENCH_REPETITIONS, raised to `minRepetitions` in a full run (a quick run only checks the harness). */
+export function fanOutRepetitions(config: Pick<BenchConfig, 'quick' | 'repetitions'>): number {
+  return config.quick ? config.repetitions : Math.max(config.repetitions, fanOutDefaults.minRepetitions);
+}
+
 /** Fan-out: one document, `clients` sockets, 5 of them writing at 20 Hz each; every other client receives. */
 export async function runFanOut(
   config: BenchConfig,
@@ -61,7 +66,7 @@ export async function runFanOut(
 ): Promise<ScenarioReport> {
   const { writers, ratePerWriter } = fanOutDefaults;
   const timing = config.quick ? fanOutDefaults.quick : fanOutDefaults.full;
-  const repetitions = config.quick ? config.repetitions : Math.max(config.repetitions, fanOutDefaults.minRepetitions);
+  const repetitions = fanOutRepetitions(config);
   const loop = { ratePerSecond: writers * ratePerWriter, ...timing };
   const shape = { docs: 1, clientsPerDoc: clients, writersPerDoc: writers };
   const { runs, rows } = await runDeliveryScenario(

@@ -56,9 +56,9 @@ function fanOutLatencyGoals(reports: readonly ScenarioReport[]): string[][] {
 }
 
 // The issue names no scenario for this goal, so every delivery scenario with a relay row is judged.
-// The peers' own ratios are shown beside Weft's: where every Yjs server is far above 1.5×, the relay's
-// one `send` per delivery is doing what no Yjs server can (in many documents and the long run each
-// update has one receiver, so nothing amortizes a server's per-update work).
+// The peers' own ratios are shown beside Weft's. In many documents and the long run each update has
+// one receiver, so no Yjs server comes near the relay there: it does one `send` per delivery, and a
+// Yjs server's decoding and applying of each update is shared by no other delivery.
 const cpuGoalScenarios = [
   ['fan-out-50', 'Fan-out 50'],
   ['fan-out-200', 'Fan-out 200'],
