@@ -98,6 +98,7 @@ export async function runFanOut(
 
 export const deliveryNotes: readonly string[] = [
   'Weft writes every update to its FileStorage log and fsyncs it (group commit) before acknowledging; the peers keep documents in memory only (that is their default).',
+  '"raw ws relay + fsync" is the relay plus the least that durability costs: after forwarding, it appends each message to its document\'s file and fdatasyncs it (one fdatasync in flight per file; messages written meanwhile share the next), with no Yjs and no acks. Weft\'s distance above it is what Weft adds to a durable relay; its distance above the plain relay includes the fsync.',
   'Server CPU is user + system time of the server process from /proc/<pid>/stat over the measured window, as a share of one core; "CPU µs/delivery" divides it by the deliveries measured.',
   "Load-gen CPU is the load process's own CPU over the same window; above 80% of its one core a row is flagged client-bound: its latencies then include the generator's queueing.",
   "Readers find markers by searching each frame for the marker's bytes (Yjs v1 updates carry inserted text verbatim), the same way for every server; no reader decodes Yjs.",

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { goals, renderGoals } from './goals.ts';
 import type { ScenarioReport } from './report.ts';
-import { allTargets } from './targets.ts';
+import { deliveryTargets } from './targets.ts';
 
-// The names the delivery scenarios put in their rows: the goals find Weft and the relay by them.
-const [relay, weft, ...peers] = allTargets('unused.ts').map((target) => target.name);
+// The names the delivery scenarios put in their rows: the goals find Weft and the relays by them.
+const [relay, durableRelay, weft, ...peers] = deliveryTargets('unused.ts').map((target) => target.name);
 
 const report = (id: string, raw: unknown): ScenarioReport => ({
   id,
@@ -65,6 +65,22 @@ describe('goals', () => {
     ]);
     const text = renderGoals([delivery('many-documents', 75)]).join('\n');
     for (const peer of peers) expect(text).toContain(`${peer} 2.00×`);
+    // The durable relay is judged beside Weft (not as a peer), when the run measured it.
+    const withFloor = report('fan-out-50', {
+      rows: [
+        { target: relay, p99: 1, serverCpuUsPerDelivery: 10 },
+        { target: durableRelay, p99: 1, serverCpuUsPerDelivery: 17 },
+        { target: weft, p99: 1, serverCpuUsPerDelivery: 18 },
+        ...peers.map((peer) => ({ target: peer, p99: 2, serverCpuUsPerDelivery: 14 })),
+      ],
+    });
+    expect([...verdicts([withFloor])]).toEqual([
+      ["Fan-out 50: Weft p99 ≤ each peer's", '**met**'],
+      ['Fan-out 50: server CPU per delivery ≤ 1.5× relay', `**not met** (${durableRelay}: not met)`],
+    ]);
+    const floorText = renderGoals([withFloor]).join('\n');
+    expect(floorText).toContain(`1.80× (${durableRelay} 1.70×, ${peers[0]} 1.40×`);
+    expect(floorText).not.toContain(`${durableRelay} 1 ms`);
     // Without a relay row there is nothing to divide by.
     const noRelay = report('long-run', { rows: [{ target: weft, p99: 1, serverCpuUsPerDelivery: 1 }] });
     expect(renderGoals([noRelay])).toEqual([]);

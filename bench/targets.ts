@@ -3,7 +3,7 @@ import type { WireProtocol } from './load-client.ts';
 
 /** A server the multi-server scenarios compare, each in its own child process. */
 export interface ServerTarget {
-  id: 'relay' | 'weft' | 'y-websocket' | 'hocuspocus';
+  id: 'relay' | 'durable-relay' | 'weft' | 'y-websocket' | 'hocuspocus';
   name: string;
   protocol: WireProtocol;
   /** What the server does with an update before (or after) it forwards it. */
@@ -33,6 +33,20 @@ export const relayTarget: ServerTarget = {
       greetingFile ? ['--greeting', greetingFile] : [],
       nodeArgs,
     ),
+};
+
+/**
+ * The raw relay plus the least that durability costs: every message appended to its document's file
+ * and fdatasynced, one fdatasync in flight per file, no commit window (bench/servers/relay-server.ts).
+ * No server that fsyncs what it relays, as Weft does, can go below it.
+ */
+export const durableRelayTarget: ServerTarget = {
+  id: 'durable-relay',
+  name: 'raw ws relay + fsync',
+  protocol: 'relay',
+  storage: 'appends every message to a file per document, fdatasynced; no Yjs',
+  start: ({ repoRoot, directory, nodeArgs }) =>
+    startChildServer(repoRoot, 'bench/servers/relay-server.ts', ['--log-dir', directory], nodeArgs),
 };
 
 /** Which Weft a target runs: its built `dist/` (the bench) or its TypeScript sources (the harness's tests). */
@@ -75,4 +89,9 @@ export const hocuspocusTarget: ServerTarget = {
 /** The raw relay first: every ratio is taken against it. */
 export function allTargets(weftScript: string): ServerTarget[] {
   return [relayTarget, weftTarget(weftScript), yWebsocketTarget, hocuspocusTarget];
+}
+
+/** The scenarios that judge CPU per delivery also measure the durable relay, the floor under Weft's commit. */
+export function deliveryTargets(weftScript: string): ServerTarget[] {
+  return [relayTarget, durableRelayTarget, weftTarget(weftScript), yWebsocketTarget, hocuspocusTarget];
 }
