@@ -69,7 +69,7 @@ function fanOutLatencyGoals(reports: readonly ScenarioReport[]): string[][] {
 // one receiver, so no Yjs server comes near the relay there: it does one `send` per delivery, and a
 // Yjs server's decoding and applying of each update is shared by no other delivery.
 // Where the run measured the durable relay (the relay plus one fdatasync per update, no Yjs), its
-// ratio is shown and judged too: no server that fsyncs what it relays can go below it.
+// ratio is shown and judged too: where updates arrive apart, no server that fsyncs each one can go below it.
 const cpuGoalScenarios = [
   ['fan-out-50', 'Fan-out 50'],
   ['fan-out-200', 'Fan-out 200'],

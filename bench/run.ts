@@ -138,7 +138,7 @@ function renderDocument(
     'its own child process, driven by one load process that speaks each wire protocol directly, over a minimal',
     'WebSocket client that parses frames straight off TCP (bench/raw-websocket.ts).',
     'Fan-out, many documents and the long run also measure that relay with one `fdatasync` per update (no Yjs):',
-    'the floor under any server that fsyncs what it relays, as Weft does.',
+    'where updates arrive apart, the floor under any server that fsyncs each one, as Weft does.',
     "The harness's own tests (`bench/*.test.ts`, part of `pnpm test`) run its load generator against every server above",
     'and against one that forwards nothing (every delivery counted as lost), get an acknowledgement from every',
     "durable-ack target, and check the harness's percentiles, open-loop schedule, seeded case order, steal repeats and goal verdicts.",

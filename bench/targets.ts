@@ -38,7 +38,7 @@ export const relayTarget: ServerTarget = {
 /**
  * The raw relay plus the least that durability costs: every message appended to its document's file
  * and fdatasynced, one fdatasync in flight per file, no commit window (bench/servers/relay-server.ts).
- * No server that fsyncs what it relays, as Weft does, can go below it.
+ * Where updates arrive apart, no server that fsyncs each one, as Weft does, can go below it.
  */
 export const durableRelayTarget: ServerTarget = {
   id: 'durable-relay',

@@ -5,7 +5,8 @@
 // With `--log-dir <dir>` it is the limit of a *durable* relay as well: after forwarding, it appends
 // each message to its path's log file (`[u32 length][bytes]`, written at once) and fdatasyncs that
 // file. At most one fdatasync runs per file; messages written while it runs share the next one. No
-// commit window, no Yjs, no acks: the least a server can do to fsync everything it relays.
+// commit window, no Yjs, no acks: what fsyncing everything it relays costs a server when updates
+// arrive apart. (When several arrive in one turn, one write(2) for all of them, as Weft does, is less.)
 import { createHash } from 'node:crypto';
 import { fdatasync, openSync, readFileSync, writevSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
