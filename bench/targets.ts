@@ -21,18 +21,15 @@ export interface StartOptions {
   greetingFile?: string;
 }
 
+const RELAY_SCRIPT = 'bench/servers/relay-server.ts';
+
 export const relayTarget: ServerTarget = {
   id: 'relay',
   name: 'raw ws relay',
   protocol: 'relay',
   storage: 'none: forwards bytes, no Yjs',
   start: ({ repoRoot, nodeArgs, greetingFile }) =>
-    startChildServer(
-      repoRoot,
-      'bench/servers/relay-server.ts',
-      greetingFile ? ['--greeting', greetingFile] : [],
-      nodeArgs,
-    ),
+    startChildServer(repoRoot, RELAY_SCRIPT, greetingFile ? ['--greeting', greetingFile] : [], nodeArgs),
 };
 
 /**
@@ -46,7 +43,7 @@ export const durableRelayTarget: ServerTarget = {
   protocol: 'relay',
   storage: 'appends every message to a file per document, fdatasynced; no Yjs',
   start: ({ repoRoot, directory, nodeArgs }) =>
-    startChildServer(repoRoot, 'bench/servers/relay-server.ts', ['--log-dir', directory], nodeArgs),
+    startChildServer(repoRoot, RELAY_SCRIPT, ['--log-dir', directory], nodeArgs),
 };
 
 /** Which Weft a target runs: its built `dist/` (the bench) or its TypeScript sources (the harness's tests). */
